@@ -1,0 +1,2 @@
+-- Reverts 201006231515_create_users.sql.
+DROP TABLE users;

@@ -1,0 +1,2 @@
+DROP TABLE tags;
+ALTER TABLE users DROP COLUMN name;

@@ -1,0 +1,8 @@
+ALTER TABLE users ADD COLUMN name VARCHAR(100);
+
+CREATE TABLE tags (
+    id INTEGER NOT NULL PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    label VARCHAR(50) NOT NULL,
+    note TEXT
+);

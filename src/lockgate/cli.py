@@ -1,0 +1,241 @@
+"""The command line: parse arguments, call the library, print its results.
+
+Two spellings of one program. ``lockgate [options] COMMAND`` and the seed's
+``migrate CONFIG ACTION [VERSION]`` (CONFIG defaults to development.ini and
+ACTION to upgrade, as nous.migration did).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_CODES = """\
+exit codes:
+  0  success, including "nothing to do"
+  1  a script failed or was refused (it was rolled back and not recorded)
+  2  bad usage or configuration: unknown command or version, missing
+     section, package or directory, badly named scripts, broken .py script
+  3  the database cannot be reached
+"""
+
+COMMANDS = {
+    "status": "list every script and whether it is applied",
+    "upgrade": "apply pending scripts (all, exactly VERSION, or --to VERSION)",
+    "downgrade": "revert the newest applied script, exactly VERSION, --to VERSION or --all",
+    "setup": "set up a new database: install the canonical schema or run every script",
+    "next_version": "print the version of the first pending script",
+    "history": "list applied scripts with when, how long and by whom",
+}
+ALIASES = {"next-version": "next_version"}
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options accepted before and after the command (after: never override with defaults)."""
+    default = None if top else argparse.SUPPRESS
+    group = parser.add_argument_group("configuration")
+    group.add_argument("-c", "--config", metavar="FILE", default=default,
+                       help="ini file (PasteDeploy) or pyproject.toml")
+    group.add_argument("--url", default=default, help="database URL (else LOCKGATE_URL, DATABASE_URL, the ini file)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--package", metavar="DOTTED", default=default, help="package holding the scripts")
+    where.add_argument("--directory", metavar="DIR", default=default, help="folder holding the scripts")
+    group.add_argument("--table", metavar="NAME", default=default, help="tracking table (default lockgate_versions)")
+    group.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+                       help="show the SQL being run and tracebacks")
+    group.add_argument("-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
+                       help="print only errors and requested data")
+
+
+def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Database schema migrations for SQLAlchemy.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        aliases = [a for a, target in ALIASES.items() if target == name]
+        sub = commands.add_parser(name, help=text, description=text, aliases=aliases)
+        _add_common(sub, top=False)
+        if name in ("status", "history"):
+            sub.add_argument("--json", action="store_true", help="print JSON for machines")
+        if name in ("upgrade", "downgrade"):
+            sub.add_argument("version", nargs="?", help="exactly this script")
+            sub.add_argument("--to", metavar="VERSION",
+                             help="all pending scripts up to VERSION" if name == "upgrade"
+                             else "revert every script applied after VERSION")
+        if name == "downgrade":
+            sub.add_argument("--all", action="store_true", help="revert every applied script")
+        if name == "setup":
+            sub.add_argument("--run-scripts", action="store_true",
+                             help="run every script even when a canonical schema is configured")
+    return parser
+
+
+def normalise_argv(argv: list[str], *, seed_defaults: bool) -> list[str]:
+    """Accept ``CONFIG ACTION [VERSION]`` by turning a leading file name into ``-c FILE``."""
+    argv = list(argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS and argv[0] not in ALIASES:
+        argv = ["-c", argv[0]] + argv[1:]
+    if seed_defaults:
+        has_config = any(a in ("-c", "--config") or a.startswith("--config=") for a in argv)
+        if not has_config and "--url" not in argv and os.path.exists("development.ini"):
+            argv = ["-c", "development.ini"] + argv
+        if not any(a in COMMANDS or a in ALIASES for a in argv if not a.startswith("-")):
+            argv.append("upgrade")
+    return argv
+
+
+def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: bool = False) -> int:
+    argv = normalise_argv(sys.argv[1:] if argv is None else argv, seed_defaults=seed_defaults)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return 2
+    args.command = ALIASES.get(args.command, args.command)
+    from .errors import LockgateError
+
+    try:
+        return run_command(args)
+    except LockgateError as exc:
+        if args.verbose:
+            import traceback
+            traceback.print_exc()
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, traceback only on request
+        if args.verbose:
+            import traceback
+            traceback.print_exc()
+        print(f"{prog}: unexpected error: {type(exc).__name__}: {exc}\n"
+              f"Run again with -v for the traceback, and please report it.", file=sys.stderr)
+        return 1
+
+
+def migrate_main(argv: list[str] | None = None) -> int:
+    """The seed's ``migrate [CONFIG] [ACTION] [VERSION]``."""
+    return main(argv, prog="migrate", seed_defaults=True)
+
+
+def make_migrator(args):
+    """Settings from every source, then the migrator they describe."""
+    from .config import load_settings
+    from .engine import DBMigrator
+    from .database import create_engine_from_settings
+
+    flags = {"url": args.url, "table": args.table}
+    settings = load_settings(args.config, flags=flags)
+    if args.package:
+        settings.package, settings.directory = args.package, None
+    elif args.directory:
+        settings.package, settings.directory = None, os.path.abspath(args.directory)
+    if settings.package:
+        # An application beside its ini file (or in its src/) need not be installed
+        # to be found; appended, so an installed copy still wins.
+        for folder in (settings.here, settings.here / "src"):
+            if folder.is_dir() and str(folder) not in sys.path:
+                sys.path.append(str(folder))
+    engine = create_engine_from_settings(settings.require_url(), settings.engine_options)
+    if args.verbose:
+        import logging
+        logging.basicConfig()
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    progress = None if args.quiet else _print_progress
+    migrator = DBMigrator(engine, settings.package, directory=settings.directory,
+                          table=settings.table, legacy_table=settings.legacy_table, progress=progress)
+    return migrator, settings
+
+
+def _print_progress(event: str, script, **info) -> None:
+    if event == "start":
+        verb = "Applying" if info["direction"] == "upgrade" else "Reverting"
+        late = " (out of order)" if info.get("out_of_order") else ""
+        print(f"{verb} {script.version} {script.title}{late} ...", end="", flush=True)
+    elif event == "done":
+        print(f" done in {info['execution_ms']} ms", flush=True)
+
+
+def run_command(args) -> int:
+    from . import output
+
+    migrator, settings = make_migrator(args)
+    try:
+        return _dispatch(args, migrator, settings, output)
+    except Exception as exc:
+        from .errors import ScriptFailedError
+        if isinstance(exc, ScriptFailedError):
+            print(" failed", file=sys.stdout, flush=True) if not args.quiet else None
+            exc.args = (_explain_failure(exc, migrator),)
+        raise
+    finally:
+        migrator.engine.dispose()
+
+
+def _dispatch(args, migrator, settings, output) -> int:
+    command = args.command
+    if command == "status":
+        status = migrator.status()
+        print(output.to_json(status.as_dict()) if args.json else output.format_status(status))
+    elif command == "history":
+        history = migrator.history()
+        print(output.to_json([a.as_dict() for a in history]) if args.json else output.format_history(history))
+    elif command == "next_version":
+        version = migrator.next_version()
+        if version:
+            print(version)
+        elif not args.quiet:
+            print("No pending scripts.", file=sys.stderr)
+    elif command == "upgrade":
+        _report(args, output.format_run(migrator.upgrade(args.version, to=args.to)))
+    elif command == "downgrade":
+        _report(args, output.format_run(migrator.downgrade(args.version, to=args.to, all=args.all)))
+    elif command == "setup":
+        _setup(args, migrator, settings)
+    return 0
+
+
+def _setup(args, migrator, settings) -> None:
+    from .setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
+
+    init = None
+    if not args.run_scripts:
+        if settings.setup_sql:
+            init = SQLFileSetUp(settings.setup_sql)
+        elif settings.setup_metadata:
+            init = MetaDataSetUp(object_from_reference(settings.setup_metadata))
+    done = migrator.set_up_migration(init_migration=init, run_scripts=init is None)
+    if not done:
+        _report(args, "The database is already set up (its tracking table exists); nothing done. "
+                      "Use `upgrade` to apply new scripts.")
+    elif init is not None:
+        _report(args, f"Installed the canonical schema and marked {len(migrator.scripts())} scripts applied.")
+    else:
+        _report(args, "Set up the database by running every script.")
+
+
+def _report(args, text: str) -> None:
+    if text and not args.quiet:
+        print(text)
+
+
+def _explain_failure(exc, migrator) -> str:
+    """Add what happened to the transaction, and what is still applied, to a failure."""
+    completed = getattr(exc, "completed", None)
+    done = len(completed.runs) if completed else 0
+    text = f"script {exc.version} failed.\n{exc}\n"
+    if migrator.adapter.transactional_ddl:
+        text += f"Its transaction was rolled back and it is not recorded as applied."
+    else:
+        text += (f"It is not recorded as applied, but {migrator.engine.dialect.name} commits "
+                 "each DDL statement at once: "
+                 + ("statements before the failing one stay applied. Check the schema, undo or "
+                    "finish them by hand, then run again." if exc.partial else
+                    "the failing statement was the first of the script, so nothing of it was applied."))
+    if done:
+        text += f" The {done} script{'s' if done != 1 else ''} before it in this run stay applied."
+    return text

@@ -1,0 +1,182 @@
+"""Settings from flags, the environment, an ini file and pyproject.toml, merged once.
+
+Precedence, highest first: command-line flags; ``LOCKGATE_URL`` then
+``DATABASE_URL``; the ini file's ``[lockgate]`` section (``[nous.migration]``
+and ``[migration]`` are read too, for projects coming from nous.migration),
+with ``sqlalchemy.*`` taken from the section that ``app`` names; and
+``[tool.lockgate]`` in the ``pyproject.toml`` beside the ini file (or in the
+current folder). The ini file is read with PasteDeploy's own loader, so
+``%(here)s``, ``set``/``get`` and ``use = config:other.ini`` mean what they
+mean to the application.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+MIGRATION_SECTIONS = ("lockgate", "nous.migration", "migration")
+DEFAULT_TABLE = "lockgate_versions"
+DEFAULT_LEGACY_TABLE = "versions"
+URL_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL")
+
+#: Keys a user may set in the migration section or ``[tool.lockgate]``.
+KEYS = (
+    "url", "package", "directory", "table", "legacy_table", "vcs",
+    "schema_diff_cmd", "models", "setup_sql", "setup_metadata", "app",
+)
+
+
+@dataclass
+class Settings:
+    """Everything a command needs to know, whatever it was read from."""
+
+    url: str | None = None
+    engine_options: dict[str, str] = field(default_factory=dict)
+    package: str | None = None
+    directory: str | None = None
+    table: str = DEFAULT_TABLE
+    legacy_table: str = DEFAULT_LEGACY_TABLE
+    vcs: str | None = None
+    schema_diff_cmd: str | None = None
+    models: str | None = None
+    setup_sql: str | None = None
+    setup_metadata: str | None = None
+    config_file: Path | None = None
+    here: Path = field(default_factory=Path.cwd)
+    url_source: str | None = None
+
+    def require_url(self) -> str:
+        if not self.url:
+            where = f" in {self.config_file}" if self.config_file else ""
+            raise ConfigError(
+                f"No database URL is configured{where}. Pass --url, set LOCKGATE_URL or "
+                "DATABASE_URL, or put `sqlalchemy.url = ...` in the [lockgate] section "
+                "(or in the app section that its `app` key names)."
+            )
+        return self.url
+
+
+def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict | None = None,
+                  environ: dict | None = None) -> Settings:
+    """Merge every source into one :class:`Settings`.
+
+    :param config_file: an ini (PasteDeploy) or ``pyproject.toml`` file, or None.
+    :param flags: values given on the command line; ``None`` values are unset.
+    :raises ConfigError: when a named file or section does not exist.
+    """
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    ini_path = Path(config_file).resolve() if config_file else None
+    if ini_path is not None and not ini_path.is_file():
+        raise ConfigError(
+            f"The configuration file {config_file} does not exist. Give the path of your "
+            "ini file (e.g. `migrate development.ini upgrade`), or use --url and --package."
+        )
+    if ini_path is not None and ini_path.name == "pyproject.toml":
+        _apply(settings, _read_pyproject(ini_path), ini_path.parent, "pyproject.toml")
+        settings.config_file = ini_path
+    else:
+        pyproject = (ini_path.parent if ini_path else Path.cwd()) / "pyproject.toml"
+        if pyproject.is_file():
+            _apply(settings, _read_pyproject(pyproject), pyproject.parent, "pyproject.toml")
+        if ini_path is not None:
+            _apply(settings, _read_ini(ini_path), ini_path.parent, str(ini_path.name))
+            settings.config_file = ini_path
+            settings.here = ini_path.parent
+    for name in URL_ENVIRONMENT:
+        if environ.get(name):
+            settings.url, settings.url_source = environ[name], name
+            break
+    _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, Path.cwd(), "command line")
+    if settings.url:
+        settings.url = normalise_url(settings.url)
+    return settings
+
+
+def normalise_url(url: str) -> str:
+    """Accept the ``postgres://`` scheme that hosting platforms hand out."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
+    known = {f.name for f in fields(Settings)}
+    for key, value in values.items():
+        if key == "sqlalchemy.url":
+            key = "url"
+        if key.startswith("sqlalchemy."):
+            settings.engine_options[key] = value
+            continue
+        if key not in known or key == "app":
+            continue
+        if key == "directory" and value:
+            value = str((base / value).resolve()) if not os.path.isabs(value) else value
+        if key == "setup_sql" and value and not os.path.isabs(value):
+            value = str((base / value).resolve())
+        setattr(settings, key, value)
+        if key == "url":
+            settings.url_source = source
+
+
+def _read_pyproject(path: Path) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read as TOML: {exc}. Fix the file and try again.") from exc
+    section = data.get("tool", {}).get("lockgate", {})
+    return {k: str(v) for k, v in section.items()}
+
+
+def _read_ini(path: Path) -> dict:
+    """The migration section, plus ``sqlalchemy.*`` from the app section it names."""
+    from plaster import parse_uri
+    from plaster_pastedeploy import Loader
+
+    loader = Loader(parse_uri(f"config:{path}"))
+    try:
+        sections = loader.get_sections()
+    except Exception as exc:  # configparser raises several unrelated types
+        raise ConfigError(f"{path} is not a readable ini file: {exc}") from exc
+    section = next((s for s in MIGRATION_SECTIONS if s in sections), None)
+    if section is None:
+        raise ConfigError(
+            f"{path} has no [lockgate] section (nor [nous.migration] or [migration]). Add one, "
+            "for example:\n  [lockgate]\n  app = app:main\n  package = yourapp.migration"
+        )
+    values = dict(loader.get_settings(section))
+    app = values.pop("app", None)
+    if app:
+        app_values = _read_app_section(loader, path, app, sections)
+        merged = {k: v for k, v in app_values.items() if k.startswith("sqlalchemy.")}
+        merged.update(values)  # the migration section wins over the app's settings
+        values = merged
+    return values
+
+
+def _read_app_section(loader, path: Path, app: str, sections: list[str]) -> dict:
+    section = app if ":" in app else f"app:{app}"
+    if section not in sections:
+        raise ConfigError(
+            f"{path}: the migration section says `app = {app}`, but there is no [{section}] "
+            f"section. Name the section that holds your sqlalchemy.url (sections: {', '.join(sections)})."
+        )
+    values = dict(loader.get_settings(section))
+    if values.get("use", "").startswith("config:"):
+        # Only PasteDeploy itself knows how to follow a chain of config files.
+        from paste.deploy import appconfig
+
+        name = section.split(":", 1)[1]
+        try:
+            values = dict(appconfig(f"config:{path}", name=name))
+        except Exception as exc:
+            raise ConfigError(f"{path}: [{section}] could not be loaded through `use`: {exc}") from exc
+    return values

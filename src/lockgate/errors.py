@@ -1,0 +1,78 @@
+"""Every error lockgate raises on purpose, under one root.
+
+The command line turns these into a one-paragraph message and an exit code,
+without a traceback; anything else reaching it is a bug.
+
+    LockgateError                 exit 1 unless a subclass says otherwise
+    ├── ConfigError               exit 2: settings missing or wrong
+    ├── ScriptLayoutError         exit 2: files that break the naming rules
+    ├── UnknownVersionError       exit 2: a version no script has
+    ├── ScriptLoadError           exit 2: a Python script that cannot be used
+    ├── DatabaseUnreachableError  exit 3: cannot connect
+    ├── IrreversibleScriptError   exit 1: a downgrade was asked of a script without one
+    └── ScriptFailedError         exit 1: a script raised or its SQL failed
+"""
+
+from __future__ import annotations
+
+
+class LockgateError(Exception):
+    """Root of lockgate's errors; ``exit_code`` is what the command line exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(LockgateError):
+    """The configuration is missing something or names something that does not exist."""
+
+    exit_code = 2
+
+
+class ScriptLayoutError(LockgateError):
+    """Files in the script folder break the naming rules; lists every problem at once."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str], where: str):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"The scripts in {where} break the naming rules, so nothing was run:\n"
+            f"{lines}\n"
+            "Rename or remove these files (a script is <version>_<title>.sql or .py, "
+            "one script per version), then run the command again."
+        )
+
+
+class UnknownVersionError(LockgateError):
+    """A version was asked for that no script has."""
+
+    exit_code = 2
+
+
+class ScriptLoadError(LockgateError):
+    """A Python script could not be imported or lacks ``upgrade``."""
+
+    exit_code = 2
+
+
+class DatabaseUnreachableError(LockgateError):
+    """The database did not accept a connection."""
+
+    exit_code = 3
+
+
+class IrreversibleScriptError(LockgateError):
+    """A downgrade was asked of a script that has none."""
+
+
+class ScriptFailedError(LockgateError):
+    """A script raised or one of its statements failed; its transaction was rolled back."""
+
+    def __init__(self, message: str, *, version: str, path: str | None = None,
+                 line: int | None = None, partial: bool = False):
+        self.version = version
+        self.path = path
+        self.line = line
+        self.partial = partial
+        super().__init__(message)

@@ -1,0 +1,122 @@
+"""Running one script's SQL or Python on a connection, and naming what failed.
+
+The engine owns transactions and the tracking row; this module only executes
+and translates failures into :class:`ScriptFailedError` with file and line.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import traceback
+from dataclasses import dataclass
+
+from .errors import LockgateError, ScriptFailedError
+from .sqlsplit import iter_statements
+
+
+@dataclass
+class _Running:
+    script: object
+    adapter: object
+    connection: object
+
+
+_current: contextvars.ContextVar[_Running | None] = contextvars.ContextVar("lockgate_running", default=None)
+
+
+def run_sql_file(connection, name: str = "upgrade") -> int:
+    """Run one of the current script's SQL files; the one-line helper for mixed scripts.
+
+    Inside ``upgrade(connection)`` of ``201006231515_users.py``,
+    ``run_sql_file(connection)`` runs ``201006231515_upgrade.sql`` and
+    ``run_sql_file(connection, "downgrade")`` runs ``201006231515_downgrade.sql``;
+    any other name is a file in the same package or folder.
+
+    :returns: the number of statements run.
+    :raises LockgateError: when called outside a running script or the file is missing.
+    """
+    running = _current.get()
+    if running is None:
+        raise LockgateError("run_sql_file() works only inside a script that lockgate is running.")
+    script = running.script
+    if name in script.sql_files:
+        item = script.sql_files[name]
+    else:
+        item = script.main_file.parent / name if hasattr(script.main_file, "parent") else None
+        if item is None or not item.is_file():
+            raise LockgateError(
+                f"{script.main_file.name} asked to run {name!r}, but there is no such file. "
+                f"Add {script.version}_{name}.sql beside the script, or pass an existing file name."
+            )
+    return execute_sql(connection, item.read_text(encoding="utf-8"), running.adapter,
+                       version=script.version, path=str(item))
+
+
+def execute_sql(connection, text: str, adapter, *, version: str, path: str) -> int:
+    """Run SQL text statement by statement; a failure names file, line and the database's words."""
+    from sqlalchemy.exc import DBAPIError
+
+    count = 0
+    for statement in iter_statements(text, adapter.split_dialect):
+        try:
+            connection.exec_driver_sql(statement.text)
+        except DBAPIError as exc:
+            raise ScriptFailedError(
+                f"{path}, line {statement.line}: {database_message(exc)}\n"
+                f"  statement: {shorten(statement.text)}",
+                version=version, path=path, line=statement.line,
+                partial=not adapter.transactional_ddl and count > 0,
+            ) from exc
+        count += 1
+    return count
+
+
+def execute_python(connection, module, function: str, script, adapter) -> None:
+    """Call ``upgrade``/``downgrade`` of a loaded script, with the failing line named."""
+    token = _current.set(_Running(script, adapter, connection))
+    try:
+        getattr(module, function)(connection)
+    except ScriptFailedError:
+        raise
+    except Exception as exc:
+        filename = str(script.main_file)
+        line = _line_in(exc, filename)
+        where = f"{filename}, line {line}" if line else filename
+        message = database_message(exc) if _is_dbapi_error(exc) else f"{type(exc).__name__}: {exc}"
+        raise ScriptFailedError(
+            f"{where}: {function}() failed: {message}",
+            version=script.version, path=filename, line=line,
+            partial=not adapter.transactional_ddl,
+        ) from exc
+    finally:
+        _current.reset(token)
+
+
+def database_message(exc) -> str:
+    """The driver's own message without SQLAlchemy's wrapping and SQL echo."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    if orig is not None and getattr(orig, "args", None) and isinstance(orig.args[0], int):
+        text = " ".join(str(a) for a in orig.args)  # PyMySQL: (code, message)
+    return text
+
+
+def shorten(sql: str, limit: int = 200) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _is_dbapi_error(exc) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError)
+
+
+def _line_in(exc: BaseException, filename: str) -> int | None:
+    """The last line of the traceback that lies in the script's own file."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__ or sys.exc_info()[2]):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line

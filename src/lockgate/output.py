@@ -1,0 +1,74 @@
+"""Turning the engine's results into text for people and JSON for machines."""
+
+from __future__ import annotations
+
+import json
+
+from .engine import RunResult, Status
+from .tracking import AppliedScript
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
+    lines = []
+    for row in [headers] + rows:
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _when(applied: AppliedScript | None) -> str:
+    if applied is None or applied.applied_at is None:
+        return "-"
+    return applied.applied_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_status(status: Status) -> str:
+    rows = []
+    for s in status.scripts:
+        state = s.state + (" (out of order)" if s.out_of_order else "")
+        rows.append([s.version, s.title, s.kind, state, _when(s.applied)])
+    parts = []
+    if rows:
+        parts.append(table(["VERSION", "TITLE", "KIND", "STATE", "APPLIED AT (UTC)"], rows))
+    else:
+        parts.append("No scripts found.")
+    late = sum(1 for s in status.scripts if s.out_of_order)
+    missing = sum(1 for s in status.scripts if s.state == "missing")
+    summary = f"{len(status.applied)} applied, {len(status.pending)} pending"
+    if late:
+        summary += f" ({late} older than the newest applied script: they will run out of order)"
+    if missing:
+        summary += f", {missing} applied but missing on disk"
+    if not status.tracking_table_exists:
+        summary += "; the tracking table does not exist yet (run `setup` or `upgrade`)"
+    parts.append(summary + ".")
+    return "\n".join(parts)
+
+
+def format_history(history: list[AppliedScript]) -> str:
+    if not history:
+        return "No scripts have been applied."
+    rows = []
+    for a in history:
+        took = "marked applied" if a.execution_ms is None else f"{a.execution_ms} ms"
+        rows.append([a.version, a.title, _when(a), took, a.applied_by or "-"])
+    return table(["VERSION", "TITLE", "APPLIED AT (UTC)", "TOOK", "BY"], rows)
+
+
+def format_run(result: RunResult) -> str:
+    lines = []
+    if result.adopted is not None:
+        lines.append(f"Adopted {result.adopted} applied scripts from nous.migration's table.")
+    if result.message:
+        lines.append(result.message)
+    elif result.runs:
+        verb = "Applied" if result.runs[0].direction == "upgrade" else "Reverted"
+        total = sum(r.execution_ms for r in result.runs)
+        lines.append(f"{verb} {len(result.runs)} script{'s' if len(result.runs) != 1 else ''} in {total} ms.")
+    return "\n".join(lines)
+
+
+def to_json(data) -> str:
+    return json.dumps(data, indent=2, default=str)

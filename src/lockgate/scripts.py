@@ -1,0 +1,212 @@
+"""Finding migration scripts in a package or a folder, and reading them.
+
+A script is ``<version>_<title>.sql`` (with an optional ``<version>_downgrade.sql``)
+or ``<version>_<title>.py``; a ``.py`` script beside ``<version>_upgrade.sql`` /
+``<version>_downgrade.sql`` is a *mixed* script that runs those files itself.
+Discovery only lists and classifies files: nothing is imported or hashed until
+the engine needs it, so reading the status of a large folder stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.resources
+import re
+import types
+from dataclasses import dataclass, field
+from functools import cached_property
+try:
+    from importlib.resources.abc import Traversable
+except ImportError:  # Python 3.10
+    from importlib.abc import Traversable
+from pathlib import Path
+
+from .errors import ConfigError, ScriptLayoutError, ScriptLoadError
+
+#: One regex decides what looks like a script: leading digits, then the rest.
+SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)$")
+_TITLE = re.compile(r"^_(?P<title>.+)$")
+_IGNORED_SUFFIXES = ("~", ".pyc", ".pyo", ".bak", ".orig", ".swp", ".rej", ".tmp")
+
+KIND_SQL = "sql"
+KIND_PY = "py"
+KIND_MIXED = "mixed"
+
+
+@dataclass
+class Script:
+    """One migration script: its version, title, kind and the files behind it."""
+
+    version: str
+    title: str
+    kind: str
+    main_file: Traversable
+    sql_files: dict[str, Traversable] = field(default_factory=dict)
+
+    @property
+    def number(self) -> int:
+        return int(self.version)
+
+    @property
+    def file_names(self) -> list[str]:
+        return [self.main_file.name] + [f.name for f in self.sql_files.values()]
+
+    @cached_property
+    def checksum(self) -> str:
+        """SHA-256 of the script's files, blind to line endings and trailing blanks.
+
+        Changing CRLF to LF or trimming trailing whitespace must not look like
+        an edited script, so each file is normalised before hashing.
+        """
+        digest = hashlib.sha256()
+        for role, item in [("main", self.main_file)] + sorted(self.sql_files.items()):
+            digest.update(role.encode() + b"\0")
+            digest.update(normalise_text(item.read_bytes()) + b"\0")
+        return digest.hexdigest()
+
+    @property
+    def has_downgrade(self) -> bool:
+        """Whether a downgrade exists, judged without importing Python scripts."""
+        if self.kind == KIND_SQL:
+            return "downgrade" in self.sql_files
+        source = self.main_file.read_text(encoding="utf-8")
+        return re.search(r"^def downgrade\s*\(", source, re.MULTILINE) is not None
+
+    def describe(self) -> str:
+        return f"{self.version} ({self.main_file.name})"
+
+
+def normalise_text(data: bytes) -> bytes:
+    """Line endings to LF, trailing whitespace and trailing blank lines dropped."""
+    lines = [line.rstrip() for line in data.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return b"\n".join(lines)
+
+
+class ScriptSource:
+    """Where scripts live: a package (read through importlib.resources) or a folder."""
+
+    def __init__(self, package: str | None = None, directory: str | Path | None = None):
+        if bool(package) == bool(directory):
+            raise ConfigError(
+                "Scripts need exactly one home: set `package = your.migration` "
+                "(a Python package) or `directory = path/to/scripts`, not both and not neither."
+            )
+        self.package = package
+        self.directory = Path(directory) if directory else None
+
+    def __str__(self) -> str:
+        return f"package {self.package}" if self.package else f"directory {self.directory}"
+
+    def root(self) -> Traversable:
+        if self.directory is not None:
+            if not self.directory.is_dir():
+                raise ConfigError(
+                    f"The script directory {self.directory} does not exist. Create it, "
+                    "or point `directory` (or --directory) at the folder that holds your scripts."
+                )
+            return self.directory
+        try:
+            module = importlib.import_module(self.package)
+        except ImportError as exc:
+            raise ConfigError(
+                f"The script package {self.package} cannot be imported ({exc}). Install the "
+                "application that contains it (e.g. `pip install -e .`), or use `directory = "
+                "path/to/scripts` instead of `package`."
+            ) from exc
+        if not hasattr(module, "__path__"):
+            raise ConfigError(
+                f"{self.package} is a module, not a package: scripts live in a package "
+                "folder with an __init__.py."
+            )
+        return importlib.resources.files(self.package)
+
+    def find(self) -> list[Script]:
+        """Every script in version order; all naming problems raised together."""
+        return classify(self.root().iterdir(), str(self))
+
+
+def is_ignored(name: str) -> bool:
+    return name.startswith((".", "_", "#")) or name.endswith(_IGNORED_SUFFIXES)
+
+
+def classify(items, where: str) -> list[Script]:
+    """Group files into scripts; collect every rule broken before raising."""
+    problems: list[str] = []
+    mains: dict[int, list[tuple[str, str, Traversable]]] = {}
+    extras: dict[int, dict[str, Traversable]] = {}
+    for item in sorted(items, key=lambda i: i.name):
+        name = item.name
+        if is_ignored(name) or not item.is_file():
+            continue
+        match = SCRIPT_NAME.match(name)
+        if not match:
+            continue
+        number, rest, ext = int(match["version"]), match["rest"], match["ext"]
+        if ext == "sql" and rest in ("_upgrade", "_downgrade"):
+            role = rest[1:]
+            if role in extras.get(number, {}):
+                problems.append(f"{name} and {extras[number][role].name} are both the {role} of version {number}")
+            extras.setdefault(number, {})[role] = item
+            continue
+        title = _TITLE.match(rest)
+        if not title or not title["title"].strip("_"):
+            problems.append(f"{name}: a script needs a title after the version, like {match['version']}_add_users.{ext}")
+            continue
+        mains.setdefault(number, []).append((title["title"], ext, item))
+
+    scripts = []
+    for number in sorted(set(mains) | set(extras)):
+        found = mains.get(number, [])
+        sql_files = extras.get(number, {})
+        if len(found) > 1:
+            names = ", ".join(item.name for _, _, item in found)
+            hint = " (a Python script that runs SQL files names them <version>_upgrade.sql / <version>_downgrade.sql)"
+            problems.append(f"version {number} has {len(found)} scripts: {names}{hint if any(e == 'py' for _, e, _ in found) else ''}")
+            continue
+        if not found:
+            names = ", ".join(f.name for f in sql_files.values())
+            problems.append(f"{names}: no script with version {number} to belong to")
+            continue
+        title, ext, item = found[0]
+        if ext == "sql" and "upgrade" in sql_files:
+            problems.append(
+                f"{sql_files['upgrade'].name}: an _upgrade.sql file belongs to a Python script, "
+                f"but version {number} is the SQL script {item.name}"
+            )
+            continue
+        kind = KIND_SQL if ext == "sql" else (KIND_MIXED if sql_files else KIND_PY)
+        scripts.append(Script(str(number), title, kind, item, sql_files))
+    if problems:
+        raise ScriptLayoutError(problems, where)
+    return scripts
+
+
+def load_python_script(script: Script) -> types.ModuleType:
+    """Import a ``.py`` script by its source, so scripts inside wheels work too."""
+    item = script.main_file
+    filename = str(item)
+    try:
+        source = item.read_text(encoding="utf-8")
+        code = compile(source, filename, "exec")
+        module = types.ModuleType(f"lockgate_script_{script.version}")
+        module.__file__ = filename
+        exec(code, module.__dict__)
+    except SyntaxError as exc:
+        raise ScriptLoadError(
+            f"{filename}, line {exc.lineno}: the script is not valid Python ({exc.msg}). "
+            "Fix it and run the command again; nothing was run."
+        ) from exc
+    except Exception as exc:
+        raise ScriptLoadError(
+            f"{filename}: importing the script failed with {type(exc).__name__}: {exc}. "
+            "Fix it and run the command again; nothing was run."
+        ) from exc
+    if not callable(getattr(module, "upgrade", None)):
+        raise ScriptLoadError(
+            f"{filename} has no upgrade function. A Python script defines "
+            "`def upgrade(connection): ...` and, to be reversible, `def downgrade(connection): ...`."
+        )
+    return module

@@ -1,0 +1,71 @@
+"""Ready-made ``init_migration`` objects for ``set_up_migration``.
+
+The seed describes two ways to set up a new database: run every script, or
+install a canonical schema at once and mark every script applied. These
+objects are the second way: pass one as ``init_migration``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .dialects import adapter_for
+from .errors import ConfigError
+from .execution import execute_sql
+
+
+class MetaDataSetUp:
+    """Creates every table of a SQLAlchemy ``MetaData`` (or a declarative base's)."""
+
+    def __init__(self, metadata):
+        self.metadata = getattr(metadata, "metadata", metadata)
+
+    def upgrade(self, connection) -> None:
+        self.metadata.create_all(connection)
+
+
+class SQLFileSetUp:
+    """Runs a canonical ``schema.sql``, statement by statement, in the setup transaction.
+
+    :param path: a file path, or a ``package:resource`` pair such as
+        ``busy:schema.sql`` for a file shipped inside a package.
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def _read(self) -> tuple[str, str]:
+        text = str(self.path)
+        if ":" in text and not Path(text).exists() and not Path(text).drive:
+            package, _, resource = text.partition(":")
+            import importlib.resources
+
+            item = importlib.resources.files(package) / resource
+            return item.read_text(encoding="utf-8"), str(item)
+        try:
+            return Path(text).read_text(encoding="utf-8"), text
+        except OSError as exc:
+            raise ConfigError(
+                f"The canonical schema {text} cannot be read ({exc.strerror}). Point "
+                "`setup_sql` at your schema.sql, or run the scripts instead (setup --run-scripts)."
+            ) from None
+
+    def upgrade(self, connection) -> None:
+        text, name = self._read()
+        execute_sql(connection, text, adapter_for(connection.dialect), version="setup", path=name)
+
+
+def object_from_reference(reference: str):
+    """Import ``package.module:attribute``; used for ``setup_metadata`` and ``models``."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        target = importlib.import_module(module_name)
+        for part in filter(None, attribute.split(".")):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"{reference} cannot be imported ({exc}). Write it as package.module:attribute, "
+            "and make sure the package is installed."
+        ) from exc
+    return target
