@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: b
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: say so plainly, traceback only on request
         if args.verbose:
             import traceback
