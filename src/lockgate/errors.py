@@ -9,6 +9,8 @@ without a traceback; anything else reaching it is a bug.
     ├── UnknownVersionError       exit 2: a version no script has
     ├── ScriptLoadError           exit 2: a Python script that cannot be used
     ├── DatabaseUnreachableError  exit 3: cannot connect
+    ├── LockTimeoutError          exit 4: another run held the migration lock too long
+    ├── HalfMigratedError         exit 5: an earlier run stopped inside a script (MariaDB/MySQL)
     ├── IrreversibleScriptError   exit 1: a downgrade was asked of a script without one
     └── ScriptFailedError         exit 1: a script raised or its SQL failed
 """
@@ -60,6 +62,18 @@ class DatabaseUnreachableError(LockgateError):
     """The database did not accept a connection."""
 
     exit_code = 3
+
+
+class LockTimeoutError(LockgateError):
+    """Another migrator held the lock for longer than the lock timeout."""
+
+    exit_code = 4
+
+
+class HalfMigratedError(LockgateError):
+    """A script was started and never finished on a database without transactional DDL."""
+
+    exit_code = 5
 
 
 class IrreversibleScriptError(LockgateError):

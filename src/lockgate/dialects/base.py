@@ -2,13 +2,38 @@
 
 Each database gets a small subclass in its own module that overrides only what
 differs; the engine never asks ``dialect.name`` itself.
+
+The run lock
+------------
+``run_lock(engine, name, timeout, on_wait)`` is held around every command that
+writes: taken before the tracking table is read, released on every exit path.
+It must be held by something the database (or the operating system) frees
+when the process dies, so a killed deploy never leaves a stale lock behind.
+``on_wait(holder)`` is called once when the lock is busy; ``holder`` describes
+who has it, as far as the database can tell. After ``timeout`` seconds it
+raises :class:`~lockgate.errors.LockTimeoutError`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import socket
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
+
+
+def lock_identity() -> str:
+    """How this process names itself to other migrators waiting for the lock."""
+    from ..tracking import current_user
+
+    return f"lockgate pid {os.getpid()} {current_user()}"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit number for a lock name (PostgreSQL advisory locks take one)."""
+    return int.from_bytes(hashlib.sha256(f"lockgate:{name}".encode()).digest()[:8], "big", signed=True)
 
 
 class DialectAdapter:
@@ -17,7 +42,8 @@ class DialectAdapter:
     #: SQLAlchemy dialect name this adapter serves.
     name = "default"
     #: Whether DDL inside a transaction is rolled back with it. Where it is not,
-    #: a failed script may leave part of its changes behind, and we say so.
+    #: a failed script may leave part of its changes behind, and we say so;
+    #: the engine also journals each script (started, then finished) there.
     transactional_ddl = True
     #: Dialect name given to the SQL splitter.
     split_dialect = "default"
@@ -34,5 +60,18 @@ class DialectAdapter:
         """Prepare a connection for a run and restore it afterwards."""
         yield connection
 
-    def begin_script(self, connection: Connection) -> None:
+    def begin_script(self, connection: Connection, settings=None) -> None:
         """Called right after a script's transaction has begun."""
+
+    @contextmanager
+    def run_lock(self, engine, name: str, timeout: float, on_wait=None):
+        """No lock for databases lockgate has no adapter for; documented as such."""
+        yield
+
+    def autocommit(self, connection: Connection) -> Connection:
+        """The connection in autocommit mode, for scripts that must run outside a transaction."""
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def host_name() -> str:
+    return socket.gethostname()

@@ -2,13 +2,104 @@
 
 from __future__ import annotations
 
-from .base import DialectAdapter
+import time
+from contextlib import contextmanager
+
+from sqlalchemy import text
+
+from ..errors import LockTimeoutError
+from .base import DialectAdapter, lock_identity, lock_key
 
 
 class PostgreSQLAdapter(DialectAdapter):
-    """PostgreSQL runs DDL inside transactions, so the defaults hold."""
+    """PostgreSQL runs DDL inside transactions, so a failed script leaves nothing.
+
+    The run lock is a *transaction* advisory lock taken on a connection of its
+    own whose transaction stays open for the whole run. An open transaction
+    pins one server session even behind PgBouncer in transaction pooling mode,
+    where a session advisory lock would silently stop protecting anything
+    (https://www.pgbouncer.org/features.html). A killed process closes its
+    socket; the server rolls the transaction back and the lock is gone.
+    """
 
     name = "postgresql"
     split_dialect = "postgresql"
     connect_timeout_args = {"psycopg": "connect_timeout", "psycopg2": "connect_timeout",
                             "pg8000": "timeout"}
+
+    def begin_script(self, connection, settings=None) -> None:
+        # SET LOCAL ends with the transaction, so it is safe behind a pooler.
+        for name, value in _timeouts(settings):
+            connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+
+    @contextmanager
+    def run_lock(self, engine, name: str, timeout: float, on_wait=None):
+        key = lock_key(name)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT set_config('application_name', :me, true)"),
+                               {"me": lock_identity()[:63]})
+            if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar():
+                if on_wait:
+                    on_wait(self._holder(engine, key))
+                self._wait(connection, engine, key, timeout)
+            try:
+                yield
+            finally:
+                connection.rollback()
+
+    def _wait(self, connection, engine, key: int, timeout: float) -> None:
+        from sqlalchemy.exc import DBAPIError
+
+        started = time.monotonic()
+        try:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(timeout * 1000), 1)}ms'")
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03" and getattr(exc.orig, "pgcode", None) != "55P03":
+                raise
+            raise LockTimeoutError(
+                f"Waited {time.monotonic() - started:.1f} s for the migration lock, held by "
+                f"{self._holder(engine, key)}. Another migration is still running; wait for it, "
+                "or raise --lock-timeout."
+            ) from None
+
+    def _holder(self, engine, key: int) -> str:
+        """Who holds the advisory lock, from pg_locks and pg_stat_activity."""
+        classid, objid = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        query = text(
+            "SELECT a.pid, a.application_name, a.usename, a.client_addr, a.xact_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :c AND l.objid = :o "
+            "AND l.objsubid = 1")
+        try:
+            with engine.connect() as connection:
+                row = connection.execute(query, {"c": classid, "o": objid}).first()
+        except Exception:
+            row = None
+        if row is None:
+            return "another session (the server did not say which)"
+        return (f"server process {row.pid} ({row.application_name or 'no application name'}, "
+                f"user {row.usename}, from {row.client_addr or 'local socket'}, since {row.xact_start:%Y-%m-%d %H:%M:%S %Z})")
+
+
+def _timeouts(settings) -> list[tuple[str, str]]:
+    if settings is None:
+        return []
+    pairs = [("lock_timeout", getattr(settings, "ddl_lock_timeout", None)),
+             ("statement_timeout", getattr(settings, "statement_timeout", None))]
+    return [(name, _duration(value)) for name, value in pairs if value]
+
+
+def _duration(value) -> str:
+    """Seconds (a number) or a PostgreSQL duration ('5s', '500ms'); validated, never pasted raw."""
+    import re
+
+    text_value = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text_value):
+        return f"{int(float(text_value) * 1000)}ms"
+    if re.fullmatch(r"\d+\s*(ms|s|min|h)", text_value):
+        return text_value.replace(" ", "")
+    from ..errors import ConfigError
+
+    raise ConfigError(f"{value!r} is not a duration: use seconds (5) or 500ms, 5s, 2min.")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from contextlib import contextmanager
 
-from .base import DialectAdapter
+from ..errors import LockTimeoutError
+from .base import DialectAdapter, lock_identity
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -14,6 +18,10 @@ class SQLiteAdapter(DialectAdapter):
     INSERT/UPDATE/DELETE, so a ``CREATE TABLE`` would commit on its own. During
     a run we switch the driver to manual mode and begin each script ourselves
     (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
+
+    The run lock is an exclusive ``flock`` on ``<database>-<table>.lock`` beside
+    the database file: SQLite's own locks last one transaction, a run lasts
+    many, and the kernel frees a ``flock`` when its process dies.
     """
 
     name = "sqlite"
@@ -29,7 +37,60 @@ class SQLiteAdapter(DialectAdapter):
         finally:
             raw.isolation_level = saved
 
-    def begin_script(self, connection) -> None:
-        # IMMEDIATE takes the write lock now rather than at the first write,
-        # so two runs cannot both read the tracking table and then collide.
+    def begin_script(self, connection, settings=None) -> None:
+        # IMMEDIATE takes the write lock now rather than at the first write.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def autocommit(self, connection):
+        # In manual mode (see session) nothing is begun unless we begin it.
+        return connection
+
+    @contextmanager
+    def run_lock(self, engine, name: str, timeout: float, on_wait=None):
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            yield  # one connection, one process: nobody to exclude
+            return
+        try:
+            import fcntl
+        except ImportError:  # Windows: each script still takes SQLite's write lock
+            yield
+            return
+        safe_name = re.sub(r"[^\w.-]", "_", name)
+        path = f"{os.path.abspath(database)}-{safe_name}.lock"
+        with open(path, "a+") as handle:
+            if not _try_lock(fcntl, handle):
+                if on_wait:
+                    on_wait(_read_holder(handle))
+                started = time.monotonic()
+                delay = 0.005
+                while not _try_lock(fcntl, handle):
+                    if time.monotonic() - started > timeout:
+                        raise LockTimeoutError(
+                            f"Waited {timeout:g} s for the migration lock on {database}, held by "
+                            f"{_read_holder(handle)}. Another migration is still running; wait "
+                            "for it, or raise --lock-timeout."
+                        )
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.2)
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{lock_identity()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+                handle.flush()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _try_lock(fcntl, handle) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _read_holder(handle) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
