@@ -80,7 +80,8 @@ def normalise_argv(argv: list[str], *, seed_defaults: bool) -> list[str]:
         argv = ["-c", argv[0]] + argv[1:]
     if seed_defaults:
         has_config = any(a in ("-c", "--config") or a.startswith("--config=") for a in argv)
-        if not has_config and "--url" not in argv and os.path.exists("development.ini"):
+        has_url = any(a == "--url" or a.startswith("--url=") for a in argv)
+        if not has_config and not has_url and os.path.exists("development.ini"):
             argv = ["-c", "development.ini"] + argv
         if not any(a in COMMANDS or a in ALIASES for a in argv if not a.startswith("-")):
             argv.append("upgrade")
@@ -159,20 +160,28 @@ def _print_progress(event: str, script, **info) -> None:
         verb = "Applying" if info["direction"] == "upgrade" else "Reverting"
         late = " (out of order)" if info.get("out_of_order") else ""
         print(f"{verb} {script.version} {script.title}{late} ...", end="", flush=True)
+        _print_progress.line_open = True
     elif event == "done":
         print(f" done in {info['execution_ms']} ms", flush=True)
+        _print_progress.line_open = False
+
+
+_print_progress.line_open = False  # an "Applying ..." line waits for its ending
 
 
 def run_command(args) -> int:
     from . import output
 
     migrator, settings = make_migrator(args)
+    _print_progress.line_open = False
     try:
         return _dispatch(args, migrator, settings, output)
     except Exception as exc:
         from .errors import ScriptFailedError
         if isinstance(exc, ScriptFailedError):
-            print(" failed", file=sys.stdout, flush=True) if not args.quiet else None
+            if _print_progress.line_open:  # not when the canonical schema of `setup` failed
+                print(" failed", file=sys.stdout, flush=True)
+                _print_progress.line_open = False
             exc.args = (_explain_failure(exc, migrator),)
         raise
     finally:

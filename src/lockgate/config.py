@@ -12,6 +12,7 @@ mean to the application.
 
 from __future__ import annotations
 
+import configparser
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -79,6 +80,7 @@ def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict |
     if ini_path is not None and ini_path.name == "pyproject.toml":
         _apply(settings, _read_pyproject(ini_path), ini_path.parent, "pyproject.toml")
         settings.config_file = ini_path
+        settings.here = ini_path.parent
     else:
         pyproject = (ini_path.parent if ini_path else Path.cwd()) / "pyproject.toml"
         if pyproject.is_file():
@@ -106,6 +108,11 @@ def normalise_url(url: str) -> str:
 
 def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
     known = {f.name for f in fields(Settings)}
+    # Scripts have one home: a source that names one overrides the other from below.
+    if values.get("package") and not values.get("directory"):
+        settings.directory = None
+    elif values.get("directory") and not values.get("package"):
+        settings.package = None
     for key, value in values.items():
         if key == "sqlalchemy.url":
             key = "url"
@@ -152,7 +159,7 @@ def _read_ini(path: Path) -> dict:
             f"{path} has no [lockgate] section (nor [nous.migration] or [migration]). Add one, "
             "for example:\n  [lockgate]\n  app = app:main\n  package = yourapp.migration"
         )
-    values = dict(loader.get_settings(section))
+    values = _get_settings(loader, path, section)
     app = values.pop("app", None)
     if app:
         app_values = _read_app_section(loader, path, app, sections)
@@ -169,7 +176,7 @@ def _read_app_section(loader, path: Path, app: str, sections: list[str]) -> dict
             f"{path}: the migration section says `app = {app}`, but there is no [{section}] "
             f"section. Name the section that holds your sqlalchemy.url (sections: {', '.join(sections)})."
         )
-    values = dict(loader.get_settings(section))
+    values = _get_settings(loader, path, section)
     if values.get("use", "").startswith("config:"):
         # Only PasteDeploy itself knows how to follow a chain of config files.
         from paste.deploy import appconfig
@@ -177,6 +184,31 @@ def _read_app_section(loader, path: Path, app: str, sections: list[str]) -> dict
         name = section.split(":", 1)[1]
         try:
             values = dict(appconfig(f"config:{path}", name=name))
+        except configparser.InterpolationError as exc:
+            raise _interpolation_error(path, exc) from None
         except Exception as exc:
             raise ConfigError(f"{path}: [{section}] could not be loaded through `use`: {exc}") from exc
     return values
+
+
+def _get_settings(loader, path: Path, section: str) -> dict:
+    try:
+        return dict(loader.get_settings(section))
+    except configparser.InterpolationError as exc:
+        raise _interpolation_error(path, exc) from None
+
+
+def _interpolation_error(path, exc: configparser.InterpolationError) -> ConfigError:
+    """Name the option, never its value: it may hold a password."""
+    where = f"{path}: `{exc.option}` in [{exc.section}]"
+    if isinstance(exc, configparser.InterpolationMissingOptionError):
+        return ConfigError(
+            f"{where} uses %({exc.reference})s, which is not defined. Define it in that section "
+            "or in [DEFAULT] (`here` and `__file__` are always defined)."
+        )
+    if isinstance(exc, configparser.InterpolationSyntaxError):
+        return ConfigError(
+            f"{where} has a % that does not start a %(name)s reference. Write a literal % as %% "
+            "(an encoded password such as p%40ss becomes p%%40ss)."
+        )
+    return ConfigError(f"{where} cannot be interpolated ({type(exc).__name__}). Check its %(name)s references.")

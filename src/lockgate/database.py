@@ -29,26 +29,38 @@ _INSTALL_HINTS = {
 }
 
 
+#: Query parameters that drivers take as a password (libpq, the MySQL drivers, ODBC).
+_SECRET_QUERY_KEYS = {"password", "passwd", "pwd"}
+
+
 def safe_url(url) -> str:
-    """The URL as text with its password replaced by ***."""
+    """The URL as text with its password (also one given as ?password=) replaced by ***."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY_KEYS}
+        text = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+        return text.replace("%2A%2A%2A", "***")
     except Exception:
         return "<unparseable URL>"
 
 
 def scrub(message: str, url) -> str:
-    """Remove the URL's password from a message, wherever a driver put it."""
+    """Remove the URL's passwords from a message, wherever a driver put them."""
     from sqlalchemy.engine import make_url
 
     try:
-        password = make_url(url).password
+        parsed = make_url(url)
     except Exception:
         return message
-    if password:
-        message = message.replace(str(password), "***")
+    secrets = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if key.lower() in _SECRET_QUERY_KEYS:
+            secrets.extend([value] if isinstance(value, str) else value)
+    for secret in secrets:
+        if secret:
+            message = message.replace(str(secret), "***")
     return message
 
 
@@ -76,20 +88,29 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
 
     try:
         parsed = choose_driver(make_url(url))
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConfigError(
             f"The database URL {safe_url(url)} is not valid ({exc}). It looks like "
             "dialect+driver://user:password@host:port/database, e.g. sqlite:///app.sqlite."
         ) from None
     config = dict(options or {})
     config["sqlalchemy.url"] = parsed
-    adapter = ADAPTERS.get(parsed.get_backend_name(), DialectAdapter)()
     kwargs = {}
-    connect_args = adapter.connect_args(parsed.get_driver_name(), CONNECT_TIMEOUT_SECONDS)
-    if connect_args:
-        kwargs["connect_args"] = connect_args
     try:
-        return engine_from_config(config, prefix="sqlalchemy.", **kwargs)
+        adapter = ADAPTERS.get(parsed.get_backend_name(), DialectAdapter)()
+        driver = parsed.get_driver_name()  # loads the dialect: NoSuchModuleError when unknown
+        connect_args = dict(adapter.connect_args(driver, CONNECT_TIMEOUT_SECONDS))
+        bound_handshake = driver == "pymysql" and "read_timeout" not in parsed.query
+        if bound_handshake:
+            connect_args["read_timeout"] = CONNECT_TIMEOUT_SECONDS
+        if connect_args:
+            kwargs["connect_args"] = connect_args
+        engine = engine_from_config(config, prefix="sqlalchemy.", **kwargs)
+        if bound_handshake:
+            from sqlalchemy import event
+
+            event.listen(engine, "connect", _unbound_reads)
+        return engine
     except NoSuchModuleError:
         raise ConfigError(
             f"SQLAlchemy does not know the database in {safe_url(url)}. Check the part "
@@ -100,8 +121,20 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
         raise ConfigError(
             f"The database driver {exc.name} for {safe_url(url)} is not installed: {hint}"
         ) from None
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # an unknown option, or a value of the wrong type
         raise ConfigError(f"An sqlalchemy.* option is not valid for {safe_url(url)}: {exc}") from None
+
+
+def _unbound_reads(dbapi_connection, connection_record) -> None:
+    """Lift PyMySQL's read timeout once connected: it only bounded the handshake.
+
+    PyMySQL's ``connect_timeout`` ends when TCP connects, so a server that
+    accepts and never answers (a MySQL URL aimed at PostgreSQL's port) would
+    hang the handshake for ever. Statements, which may rightly take long
+    (an ALTER TABLE on a big table), must not be cut off by that bound.
+    """
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = None
 
 
 @contextmanager
