@@ -265,7 +265,7 @@ class DBMigrator:
             execute_python(connection, module, direction, script, self.adapter)
             return
         item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-        execute_sql(connection, item.read_text(encoding="utf-8"), self.adapter,
+        execute_sql(connection, item.read_text(encoding="utf-8-sig"), self.adapter,
                     version=script.version, path=str(item))
 
 

@@ -49,7 +49,7 @@ def run_sql_file(connection, name: str = "upgrade") -> int:
                 f"{script.main_file.name} asked to run {name!r}, but there is no such file. "
                 f"Add {script.version}_{name}.sql beside the script, or pass an existing file name."
             )
-    return execute_sql(connection, item.read_text(encoding="utf-8"), running.adapter,
+    return execute_sql(connection, item.read_text(encoding="utf-8-sig"), running.adapter,
                        version=script.version, path=str(item))
 
 
@@ -60,7 +60,9 @@ def execute_sql(connection, text: str, adapter, *, version: str, path: str) -> i
     count = 0
     for statement in iter_statements(text, adapter.split_dialect):
         try:
-            connection.exec_driver_sql(statement.text)
+            # no_parameters: the driver gets the text alone, so a '%' in it (LIKE 'a%')
+            # is not read as a placeholder by psycopg or PyMySQL.
+            connection.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
         except DBAPIError as exc:
             raise ScriptFailedError(
                 f"{path}, line {statement.line}: {database_message(exc)}\n"

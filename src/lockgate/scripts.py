@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import importlib.resources
 import re
+import sys
 import types
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -189,11 +190,21 @@ def load_python_script(script: Script) -> types.ModuleType:
     item = script.main_file
     filename = str(item)
     try:
-        source = item.read_text(encoding="utf-8")
-        code = compile(source, filename, "exec")
+        # Bytes, as an import reads them: a UTF-8 BOM or a coding declaration is honoured.
+        code = compile(item.read_bytes(), filename, "exec")
         module = types.ModuleType(f"lockgate_script_{script.version}")
         module.__file__ = filename
-        exec(code, module.__dict__)
+        # Registered while it runs, as an import would: dataclasses and SQLAlchemy's
+        # declarative look the module up in sys.modules to resolve string annotations.
+        previous = sys.modules.get(module.__name__)
+        sys.modules[module.__name__] = module
+        try:
+            exec(code, module.__dict__)
+        finally:
+            if previous is None:
+                sys.modules.pop(module.__name__, None)
+            else:
+                sys.modules[module.__name__] = previous
     except SyntaxError as exc:
         raise ScriptLoadError(
             f"{filename}, line {exc.lineno}: the script is not valid Python ({exc.msg}). "

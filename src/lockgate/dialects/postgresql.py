@@ -27,6 +27,11 @@ class PostgreSQLAdapter(DialectAdapter):
     connect_timeout_args = {"psycopg": "connect_timeout", "psycopg2": "connect_timeout",
                             "pg8000": "timeout"}
 
+    @contextmanager
+    def session(self, connection):
+        _no_prepared_statements(connection)
+        yield connection
+
     def begin_script(self, connection, settings=None) -> None:
         # SET LOCAL ends with the transaction, so it is safe behind a pooler.
         for name, value in _timeouts(settings):
@@ -36,6 +41,7 @@ class PostgreSQLAdapter(DialectAdapter):
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         key = lock_key(name)
         with engine.connect() as connection:
+            _no_prepared_statements(connection)
             connection.execute(text("SELECT set_config('application_name', :me, true)"),
                                {"me": lock_identity()[:63]})
             if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar():
@@ -81,6 +87,14 @@ class PostgreSQLAdapter(DialectAdapter):
             return "another session (the server did not say which)"
         return (f"server process {row.pid} ({row.application_name or 'no application name'}, "
                 f"user {row.usename}, from {row.client_addr or 'local socket'}, since {row.xact_start:%Y-%m-%d %H:%M:%S %Z})")
+
+
+def _no_prepared_statements(connection) -> None:
+    """psycopg 3 prepares a statement run five times; behind PgBouncer in transaction
+    mode (before 1.21) the next transaction may land where it was never prepared."""
+    raw = connection.connection.driver_connection
+    if hasattr(raw, "prepare_threshold"):
+        raw.prepare_threshold = None
 
 
 def _timeouts(settings) -> list[tuple[str, str]]:
