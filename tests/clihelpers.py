@@ -188,6 +188,14 @@ def tracked(url: str, table: str = "lockgate_versions") -> dict[str, int | None]
     return {version: ms for version, ms in sorted(rows, key=lambda r: int(r[0]))}
 
 
+def states(url: str, table: str = "lockgate_versions") -> dict[str, str]:
+    """version -> state (applied, or started/reverting when a run stopped inside a script)."""
+    with engine_for(url) as engine:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(f"SELECT version, state FROM {table}")).all()
+    return dict(rows)
+
+
 def scalar(url: str, sql: str):
     with engine_for(url) as engine, engine.connect() as conn:
         return conn.execute(sa.text(sql)).scalar()

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from lockgate import DBMigrator
 
 TRACKING = "lockgate_versions"
-TRACKING_COLUMNS = ["version", "title", "kind", "checksum", "applied_at", "execution_ms", "applied_by"]
+TRACKING_COLUMNS = ["version", "title", "kind", "checksum", "applied_at", "execution_ms", "applied_by",
+                    "vcs_revision", "state"]
 _TRACKING_TYPES = {"applied_at": sa.DateTime(), "execution_ms": sa.Integer()}
 
 
@@ -72,8 +73,13 @@ def tracking_rows(engine, table: str = TRACKING) -> list[dict]:
 
 
 def applied_versions(engine, table: str = TRACKING) -> list[str]:
-    """Versions recorded in the tracking table, in numeric order."""
-    return [r["version"] for r in tracking_rows(engine, table)]
+    """Versions recorded as applied in the tracking table, in numeric order."""
+    return [r["version"] for r in tracking_rows(engine, table) if r.get("state", "applied") == "applied"]
+
+
+def journal_states(engine, table: str = TRACKING) -> dict[str, str]:
+    """version -> state of rows not (yet) applied: a run stopped inside them."""
+    return {r["version"]: r["state"] for r in tracking_rows(engine, table) if r["state"] != "applied"}
 
 
 def query(engine, sql: str, **params) -> list[tuple]:

@@ -28,6 +28,7 @@ from clihelpers import (
     silent_server,
     snapshot,
     table_names,
+    states,
     tracked,
     write_ini,
 )
@@ -350,10 +351,13 @@ def test_python_script_that_raises_after_ddl(db_url, make_scripts, capsys):
     })
     r = cli(capsys, "--url", db_url, "--directory", scripts, "upgrade")
     assert_clean_error(r, 1, "1_make_x.py, line 3", "KeyError")
-    assert tracked(db_url) == {}
-    if is_mariadb(db_url):  # DDL commits at once there, and lockgate says so
-        assert "commits each DDL statement at once" in r.err
+    if is_mariadb(db_url):  # DDL commits at once there: lockgate says so and keeps a journal row
+        assert "commits DDL statements at once" in r.err and "lockgate resolve 1" in r.err
+        assert states(db_url) == {"1": "started"}
+        again = cli(capsys, "--url", db_url, "--directory", scripts, "upgrade")
+        assert_clean_error(again, 5, "half-migrated", "resolve 1 --applied")
     else:
+        assert tracked(db_url) == {}
         assert "Its transaction was rolled back" in r.err
         assert "x" not in table_names(db_url)
 
@@ -382,9 +386,12 @@ def test_sql_that_fails_after_ddl(db_url, make_scripts, capsys):
     scripts = make_scripts({"1_twice.sql": "CREATE TABLE p (id INTEGER);\nCREATE TABLE p (id INTEGER);\n"})
     r = cli(capsys, "--url", db_url, "--directory", scripts, "upgrade")
     assert_clean_error(r, 1, "1_twice.sql, line 2")
-    assert tracked(db_url) == {}
     if is_mariadb(db_url):
         assert "statements before the failing one stay applied" in r.err
+        assert states(db_url) == {"1": "started"}
+    else:
+        assert tracked(db_url) == {}
+    if is_mariadb(db_url):
         assert "p" in table_names(db_url)
     else:
         assert "Its transaction was rolled back" in r.err

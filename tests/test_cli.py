@@ -157,7 +157,7 @@ def test_seed_status_history_and_next_version(dev_ini, db_url, capsys):
 
     r = migrate(capsys, dev_ini, "history")
     assert r.code == 0, r
-    assert rows(r.out)[0] == ["VERSION", "TITLE", "APPLIED AT (UTC)", "TOOK", "BY"]
+    assert rows(r.out)[0] == ["VERSION", "TITLE", "APPLIED AT (UTC)", "TOOK", "BY", "COMMIT"]
     history = rows(r.out)[1:]
     assert [h[0] for h in history] == [V1, V2]
     assert all(re.fullmatch(r"\d+ ms", h[3]) for h in history), r.out
@@ -318,7 +318,7 @@ def test_upgrade_to_downgrade_to_and_all(db_url, make_scripts, capsys):
     assert "Applied 2 scripts" in r.out
     assert app_tables(db_url) == {"a", "b"}
     r = cli(capsys, *common, "upgrade", "--to", "2")
-    assert r.code == 0 and "up to date" in r.out
+    assert r.code == 0 and "Every script up to 2 is applied; nothing to do (1 later script pending)." in r.out
 
     assert cli(capsys, *common, "upgrade").code == 0
     r = cli(capsys, *common, "downgrade", "--to", "1")
@@ -614,7 +614,7 @@ def test_adopting_a_nous_migration_database(dev_ini, db_url, capsys):
 
     r = migrate(capsys, dev_ini, "upgrade")
     assert r.code == 0, r
-    assert "Adopted 1 applied scripts from nous.migration's table." in r.out
+    assert "Adopted 1 applied script from nous.migration's table." in r.out
     assert f"Applying {V2} add_tasks" in r.out and f"Applying {V1}" not in r.out
     assert list(tracked(db_url)) == BUSY_VERSIONS
     assert scalar(db_url, "SELECT name FROM users WHERE id = 1") == "old"

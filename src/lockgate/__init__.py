@@ -1,11 +1,15 @@
 """lockgate: database schema migrations for SQLAlchemy, one tracked script at a time."""
 
-from .engine import DBMigrator, RunResult, ScriptRun, ScriptState, Status
+from .engine import DBMigrator, RunResult, ScriptRun
+from .planning import ScriptState, Status, Verification
 from .errors import (
     ConfigError,
     DatabaseUnreachableError,
+    DriftError,
+    HalfMigratedError,
     IrreversibleScriptError,
     LockgateError,
+    LockTimeoutError,
     ScriptFailedError,
     ScriptLayoutError,
     ScriptLoadError,
@@ -19,8 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DBMigrator", "MetaDataSetUp", "SQLFileSetUp", "run_sql_file",
-    "Status", "ScriptState", "RunResult", "ScriptRun", "AppliedScript",
+    "Status", "ScriptState", "Verification", "RunResult", "ScriptRun", "AppliedScript",
     "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
     "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
-    "ScriptFailedError",
+    "ScriptFailedError", "LockTimeoutError", "HalfMigratedError", "DriftError",
 ]

@@ -14,10 +14,14 @@ import sys
 EXIT_CODES = """\
 exit codes:
   0  success, including "nothing to do"
-  1  a script failed or was refused (it was rolled back and not recorded)
+  1  a script failed or was refused, `verify` found problems, or an
+     unexpected error
   2  bad usage or configuration: unknown command or version, missing
      section, package or directory, badly named scripts, broken .py script
   3  the database cannot be reached
+  4  another migration held the lock longer than --lock-timeout
+  5  an earlier run stopped inside a script and the database may be
+     half-migrated (MariaDB/MySQL): see `resolve`
 """
 
 COMMANDS = {
@@ -26,7 +30,9 @@ COMMANDS = {
     "downgrade": "revert the newest applied script, exactly VERSION, --to VERSION or --all",
     "setup": "set up a new database: install the canonical schema or run every script",
     "next_version": "print the version of the first pending script",
-    "history": "list applied scripts with when, how long and by whom",
+    "history": "list applied scripts with when, how long, by whom and from which commit",
+    "verify": "check applied scripts against their files: changed, missing, out of order",
+    "resolve": "settle a script a stopped run left unfinished: --applied or --reverted",
 }
 ALIASES = {"next-version": "next_version"}
 
@@ -42,6 +48,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     where.add_argument("--package", metavar="DOTTED", default=default, help="package holding the scripts")
     where.add_argument("--directory", metavar="DIR", default=default, help="folder holding the scripts")
     group.add_argument("--table", metavar="NAME", default=default, help="tracking table (default lockgate_versions)")
+    group.add_argument("--lock-timeout", metavar="SECONDS", default=default,
+                       help="wait this long for another migration to finish (default 300)")
+    group.add_argument("--ddl-lock-timeout", metavar="DURATION", default=default,
+                       help="PostgreSQL: fail a script that waits longer than this for a table lock (e.g. 5s)")
+    group.add_argument("--statement-timeout", metavar="DURATION", default=default,
+                       help="PostgreSQL: fail a statement that runs longer than this (e.g. 10min)")
     group.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
                        help="show the SQL being run and tracebacks")
     group.add_argument("-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
@@ -58,8 +70,23 @@ def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
         aliases = [a for a, target in ALIASES.items() if target == name]
         sub = commands.add_parser(name, help=text, description=text, aliases=aliases)
         _add_common(sub, top=False)
-        if name in ("status", "history"):
+        if name in ("status", "history", "verify"):
             sub.add_argument("--json", action="store_true", help="print JSON for machines")
+        if name == "upgrade":
+            mode = sub.add_mutually_exclusive_group()
+            mode.add_argument("--dry-run", action="store_true",
+                              help="print the plan and the SQL of SQL scripts; change nothing")
+            mode.add_argument("--rehearse", action="store_true",
+                              help="run the pending scripts in one transaction and roll it back")
+            sub.add_argument("--strict", action="store_true",
+                             help="refuse to run when applied scripts changed on disk")
+        if name == "resolve":
+            sub.add_argument("version", help="the script to settle")
+            outcome = sub.add_mutually_exclusive_group(required=True)
+            outcome.add_argument("--applied", action="store_true",
+                                 help="all of its changes are in place: record it as applied")
+            outcome.add_argument("--reverted", action="store_true",
+                                 help="none of its changes are in place: forget it, upgrade runs it again")
         if name in ("upgrade", "downgrade"):
             sub.add_argument("version", nargs="?", help="exactly this script")
             sub.add_argument("--to", metavar="VERSION",
@@ -132,7 +159,8 @@ def make_migrator(args):
     from .engine import DBMigrator
     from .database import create_engine_from_settings
 
-    flags = {"url": args.url, "table": args.table}
+    flags = {"url": args.url, "table": args.table, "lock_timeout": args.lock_timeout,
+             "ddl_lock_timeout": args.ddl_lock_timeout, "statement_timeout": args.statement_timeout}
     settings = load_settings(args.config, flags=flags)
     if args.package:
         settings.package, settings.directory = args.package, None
@@ -151,8 +179,26 @@ def make_migrator(args):
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     progress = None if args.quiet else _print_progress
     migrator = DBMigrator(engine, settings.package, directory=settings.directory,
-                          table=settings.table, legacy_table=settings.legacy_table, progress=progress)
+                          table=settings.table, legacy_table=settings.legacy_table,
+                          lock_timeout=_seconds(settings.lock_timeout, "lock_timeout"),
+                          ddl_lock_timeout=settings.ddl_lock_timeout,
+                          statement_timeout=settings.statement_timeout, progress=progress)
     return migrator, settings
+
+
+def _seconds(value, name: str) -> float:
+    from .engine import DEFAULT_LOCK_TIMEOUT
+    from .errors import ConfigError
+
+    if value is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise ConfigError(f"{name} must be a number of seconds (0 or more), not {value!r}.")
+    return seconds
 
 
 def _print_progress(event: str, script, **info) -> None:
@@ -164,6 +210,10 @@ def _print_progress(event: str, script, **info) -> None:
     elif event == "done":
         print(f" done in {info['execution_ms']} ms", flush=True)
         _print_progress.line_open = False
+    elif event == "waiting":
+        print(f"Waiting for the migration lock, held by {info['holder']} ...", file=sys.stderr, flush=True)
+    elif event == "drift":
+        print(f"warning: {info['message']}", file=sys.stderr, flush=True)
 
 
 _print_progress.line_open = False  # an "Applying ..." line waits for its ending
@@ -202,8 +252,18 @@ def _dispatch(args, migrator, settings, output) -> int:
             print(version)
         elif not args.quiet:
             print("No pending scripts.", file=sys.stderr)
+    elif command == "upgrade" and args.dry_run:
+        print(output.format_plan(migrator.plan(args.version, to=args.to), migrator.adapter))
+    elif command == "upgrade" and args.rehearse:
+        _report(args, output.format_run(migrator.rehearse(args.version, to=args.to)))
     elif command == "upgrade":
-        _report(args, output.format_run(migrator.upgrade(args.version, to=args.to)))
+        _report(args, output.format_run(migrator.upgrade(args.version, to=args.to, strict=args.strict)))
+    elif command == "verify":
+        found = migrator.verify()
+        print(output.to_json(found.as_dict()) if args.json else output.format_verification(found))
+        return 0 if found.ok else 1
+    elif command == "resolve":
+        _report(args, migrator.resolve(args.version, applied=args.applied))
     elif command == "downgrade":
         _report(args, output.format_run(migrator.downgrade(args.version, to=args.to, all=args.all)))
     elif command == "setup":
@@ -241,13 +301,20 @@ def _explain_failure(exc, migrator) -> str:
     done = len(completed.runs) if completed else 0
     text = f"script {exc.version} failed.\n{exc}\n"
     if migrator.adapter.transactional_ddl:
-        text += f"Its transaction was rolled back and it is not recorded as applied."
+        text += "Its transaction was rolled back and it is not recorded as applied."
+    elif not exc.partial:
+        text += ("Nothing of it stayed applied (no statement that commits implicitly had run), "
+                 "and it is not recorded as applied.")
+    elif exc.version == "setup":
+        text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
+                 "statements before the failing one stay applied. Check the schema, undo them "
+                 "by hand, then run setup again.")
     else:
-        text += (f"It is not recorded as applied, but {migrator.engine.dialect.name} commits "
-                 "each DDL statement at once: "
-                 + ("statements before the failing one stay applied. Check the schema, undo or "
-                    "finish them by hand, then run again." if exc.partial else
-                    "the failing statement was the first of the script, so nothing of it was applied."))
+        text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
+                 "statements before the failing one stay applied; the script is recorded as started, and the next run will "
+                 "stop until you settle it. Check the schema, finish or undo the changes by hand, "
+                 f"then run `lockgate resolve {exc.version} --applied` or `--reverted`.")
     if done:
-        text += f" The {done} script{'s' if done != 1 else ''} before it in this run stay applied."
+        text += (f" The {done} script{'s' if done != 1 else ''} before it in this run "
+                 f"{'stay' if done != 1 else 'stays'} applied.")
     return text

@@ -28,6 +28,7 @@ URL_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL")
 KEYS = (
     "url", "package", "directory", "table", "legacy_table", "vcs",
     "schema_diff_cmd", "models", "setup_sql", "setup_metadata", "app",
+    "lock_timeout", "ddl_lock_timeout", "statement_timeout",
 )
 
 
@@ -46,6 +47,9 @@ class Settings:
     models: str | None = None
     setup_sql: str | None = None
     setup_metadata: str | None = None
+    lock_timeout: str | None = None
+    ddl_lock_timeout: str | None = None
+    statement_timeout: str | None = None
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
     url_source: str | None = None

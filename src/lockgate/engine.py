@@ -1,79 +1,27 @@
-"""The migrator: read the tracking table once, plan, run each script in its own transaction.
+"""The migrator: lock, read the tracking table once, plan, run each script safely.
 
 ``DBMigrator(engine, 'busy.migration')`` is the seed's API. Every method
-returns data (:class:`Status`, :class:`RunResult`); printing is the command
-line's business.
+returns data (:class:`Status`, :class:`RunResult`, :class:`Verification`);
+printing is the command line's business.
 """
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from .database import connect, create_engine_from_settings
 from .dialects import adapter_for
-from .errors import IrreversibleScriptError, ScriptFailedError, UnknownVersionError
-from .execution import execute_python, execute_sql
+from .errors import (DriftError, HalfMigratedError, IrreversibleScriptError, LockgateError,
+                     ScriptFailedError, UnknownVersionError)
+from .planning import (Status, Verification, build_status, nothing_to_do, parse_version,
+                       plan_downgrade, plan_upgrade, unknown_version, verify)
+from .runner import DOWNGRADE, UPGRADE, ScriptRunner
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
-from .tracking import AppliedScript, TrackingTable, applied_order
+from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order
+from .vcs import Revisions
 
-UPGRADE, DOWNGRADE = "upgrade", "downgrade"
-
-
-@dataclass
-class ScriptState:
-    """One line of ``status``: a script on disk, an applied row, or both."""
-
-    version: str
-    title: str
-    kind: str
-    applied: AppliedScript | None
-    script: Script | None
-    out_of_order: bool = False
-
-    @property
-    def number(self) -> int:
-        return int(self.version)
-
-    @property
-    def state(self) -> str:
-        if self.applied and not self.script:
-            return "missing"  # recorded, but its file is gone
-        return "applied" if self.applied else "pending"
-
-    def as_dict(self) -> dict:
-        return {
-            "version": self.version, "title": self.title, "kind": self.kind,
-            "state": self.state, "out_of_order": self.out_of_order,
-            "applied_at": self.applied.as_dict()["applied_at"] if self.applied else None,
-            "execution_ms": self.applied.execution_ms if self.applied else None,
-            "applied_by": self.applied.applied_by if self.applied else None,
-        }
-
-
-@dataclass
-class Status:
-    """Every script and applied row, in version order."""
-
-    scripts: list[ScriptState]
-    tracking_table_exists: bool
-
-    @property
-    def pending(self) -> list[ScriptState]:
-        return [s for s in self.scripts if s.state == "pending"]
-
-    @property
-    def applied(self) -> list[ScriptState]:
-        return [s for s in self.scripts if s.applied]
-
-    def as_dict(self) -> dict:
-        return {
-            "tracking_table_exists": self.tracking_table_exists,
-            "pending": len(self.pending), "applied": len(self.applied),
-            "scripts": [s.as_dict() for s in self.scripts],
-        }
-
+DEFAULT_LOCK_TIMEOUT = 300.0
 
 @dataclass
 class ScriptRun:
@@ -93,10 +41,13 @@ class RunResult:
     runs: list[ScriptRun] = field(default_factory=list)
     adopted: int | None = None
     message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    rehearsal: bool = False
 
 
 def _no_progress(event: str, script: Script, **info) -> None:
     pass
+
 
 
 class DBMigrator:
@@ -105,20 +56,30 @@ class DBMigrator:
     :param engine: a SQLAlchemy ``Engine`` or a URL string.
     :param package: dotted name of the package holding the scripts.
     :param directory: a folder holding the scripts, instead of a package.
-    :param table: name of the tracking table.
-    :param progress: called as ``progress(event, script, **info)`` with events
-        ``"start"`` and ``"done"`` around every script run.
+    :param table: name of the tracking table; the run lock is keyed on it.
+    :param legacy_table: nous.migration's table to adopt when lockgate's is missing.
+    :param lock_timeout: seconds to wait for another migrator to finish.
+    :param ddl_lock_timeout: PostgreSQL ``lock_timeout`` for each script (e.g. "5s"); off if None.
+    :param statement_timeout: PostgreSQL ``statement_timeout`` for each script; off if None.
+    :param progress: called as ``progress(event, script, **info)``: events ``"start"``
+        and ``"done"`` around every script, ``"waiting"`` (script None, ``holder=``)
+        when another migrator holds the lock, ``"drift"`` (``message=``) for
+        applied scripts changed on disk.
     """
 
     def __init__(self, engine, package: str | None = None, *, directory=None,
                  table: str = "lockgate_versions", legacy_table: str | None = "versions",
-                 progress=None):
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, ddl_lock_timeout=None,
+                 statement_timeout=None, progress=None):
         if isinstance(engine, str):
             engine = create_engine_from_settings(engine)
         self.engine = engine
         self.source = ScriptSource(package, directory)
         self.tracking = TrackingTable(table, legacy_table)
         self.adapter = adapter_for(engine.dialect)
+        self.lock_timeout = lock_timeout
+        self.ddl_lock_timeout = ddl_lock_timeout
+        self.statement_timeout = statement_timeout
         self.progress = progress or _no_progress
 
     # -- reading ---------------------------------------------------------
@@ -150,25 +111,75 @@ class DBMigrator:
         pending = self.status().pending
         return pending[0].version if pending else None
 
+    def verify(self) -> Verification:
+        """Applied scripts whose files changed or vanished, late arrivals and unfinished runs.
+
+        Checksums ignore line endings and trailing whitespace, so only real edits count.
+        """
+        return verify(self.status())
+
+    def plan(self, version=None, *, to=None) -> list[Script]:
+        """The scripts ``upgrade`` would run, in order, without changing anything."""
+        status = self.status()
+        applied = {s.version: s.applied for s in status.applied}
+        return plan_upgrade([s.script for s in status.scripts if s.script], applied, version, to)
+
     # -- changing --------------------------------------------------------
 
-    def upgrade(self, version=None, *, to=None) -> RunResult:
+    def upgrade(self, version=None, *, to=None, strict: bool = False) -> RunResult:
         """Apply pending scripts: all, exactly ``version``, or all up to ``to``.
 
+        Applied scripts whose files changed since are reported as warnings, or
+        refused before anything runs with ``strict=True``.
+
         :raises UnknownVersionError: for a version no script has.
+        :raises HalfMigratedError: when an earlier run stopped inside a script.
+        :raises DriftError: with ``strict`` when applied scripts changed on disk.
         :raises ScriptFailedError: when a script fails; earlier ones stay applied.
         """
         scripts = self.scripts()
-        by_version = {s.version: s for s in scripts}
-        with self._session() as connection:
-            with connection.begin():
-                adopted = self.tracking.ensure(connection, by_version)
-                applied = self.tracking.read(connection)
+        with self._locked(), self._session() as connection:
+            applied, adopted = self._prepare(connection, scripts)
             plan = plan_upgrade(scripts, applied, version, to)
             result = RunResult(adopted=adopted)
+            result.warnings = self._drift(scripts, applied, strict)
             if not plan:
-                result.message = _nothing_message(version, applied)
+                result.message = nothing_to_do(scripts, applied, version, to)
             self._run(connection, plan, UPGRADE, applied, result)
+        return result
+
+    def rehearse(self, version=None, *, to=None) -> RunResult:
+        """Run the pending scripts in one transaction and roll it back: proof they apply.
+
+        :raises LockgateError: on databases whose DDL commits implicitly, and for
+            scripts that must run outside a transaction.
+        :raises ScriptFailedError: when a pending script would fail.
+        """
+        if not self.adapter.transactional_ddl:
+            raise LockgateError(
+                f"{self.engine.dialect.name} commits DDL statements implicitly, so a rehearsal "
+                "could not be rolled back; nothing was run. Rehearse on a copy of the database, "
+                "or on PostgreSQL or SQLite.")
+        scripts = self.scripts()
+        with self._locked(), self._session() as connection:
+            with connection.begin():
+                self.adapter.begin_script(connection, self)
+                applied = self.tracking.read(connection)
+                _refuse_unfinished(applied)
+                plan = plan_upgrade(scripts, applied, version, to)
+                modules = _load_modules(plan)
+                runner = ScriptRunner(self.adapter, self.tracking, self,
+                                      Revisions(plan[0].folder if plan else None))
+                result = RunResult(rehearsal=True)
+                if not plan:
+                    result.message = nothing_to_do(scripts, applied, version, to)
+                self.tracking.create(connection)
+                for script in plan:
+                    self.progress("start", script, direction=UPGRADE, out_of_order=False)
+                    elapsed = runner.rehearse(connection, script, modules.get(script.version))
+                    result.runs.append(ScriptRun(script.version, script.title, UPGRADE, elapsed))
+                    self.progress("done", script, direction=UPGRADE, execution_ms=elapsed)
+                connection.rollback()
         return result
 
     def downgrade(self, version=None, *, to=None, all: bool = False) -> RunResult:
@@ -180,10 +191,8 @@ class DBMigrator:
         """
         scripts = self.scripts()
         by_version = {s.version: s for s in scripts}
-        with self._session() as connection:
-            with connection.begin():
-                adopted = self.tracking.ensure(connection, by_version)
-                applied = self.tracking.read(connection)
+        with self._locked(), self._session() as connection:
+            applied, adopted = self._prepare(connection, scripts)
             rows = plan_downgrade(applied, by_version, version, to, all)
             missing = [r.version for r in rows if r.version not in by_version]
             if missing:
@@ -198,6 +207,35 @@ class DBMigrator:
             self._run(connection, plan, DOWNGRADE, applied, result)
         return result
 
+    def resolve(self, version, *, applied: bool) -> str:
+        """Settle a script by hand after a run stopped inside it (or mark one applied/reverted).
+
+        ``applied=True`` records the script as applied (its changes are all in
+        place); ``applied=False`` removes its row (none of them are).
+        """
+        number = str(parse_version(version))
+        scripts = self.scripts()
+        by_version = {s.version: s for s in scripts}
+        with self._locked(), self._session() as connection:
+            with connection.begin():
+                self.adapter.begin_script(connection)
+                self.tracking.ensure(connection, by_version)
+                rows = self.tracking.read(connection)
+                row = rows.get(number)
+                if applied:
+                    if number not in by_version:
+                        raise unknown_version(int(number), {int(v): s for v, s in by_version.items()}, rows)
+                    script = by_version[number]
+                    if row is None:
+                        self.tracking.record(connection, script, None)
+                        return f"Marked {number} ({script.title}) as applied without running it."
+                    self.tracking.mark(connection, number, APPLIED, checksum=script.checksum)
+                    return f"Marked {number} ({script.title}) as applied."
+                if row is None:
+                    return f"Script {number} is not recorded; nothing to resolve."
+                self.tracking.remove(connection, number)
+                return f"Marked {number} as not applied; `upgrade` will run it again."
+
     def set_up_migration(self, init_migration=None, run_scripts: bool = False) -> bool:
         """Set up a database that lockgate has not touched yet.
 
@@ -209,7 +247,7 @@ class DBMigrator:
         """
         scripts = self.scripts()
         modules = _load_modules(scripts) if run_scripts else {}
-        with self._session() as connection:
+        with self._locked(), self._session() as connection:
             with connection.begin():
                 self.adapter.begin_script(connection)
                 if self.tracking.exists(connection):
@@ -234,100 +272,73 @@ class DBMigrator:
             with self.adapter.session(connection):
                 yield connection
 
+    def _locked(self):
+        """The run lock on the tracking table, held until the command ends."""
+        if self.lock_timeout is None:
+            return nullcontext()
+        on_wait = lambda holder: self.progress("waiting", None, holder=holder)  # noqa: E731
+        return self.adapter.run_lock(self.engine, self.tracking.name, self.lock_timeout, on_wait)
+
+    def _prepare(self, connection, scripts) -> tuple[dict, int | None]:
+        """Create or adopt the tracking table, read it, and stop on an unfinished script."""
+        with connection.begin():
+            self.adapter.begin_script(connection)
+            adopted = self.tracking.ensure(connection, {s.version: s for s in scripts})
+            applied = self.tracking.read(connection)
+        _refuse_unfinished(applied)
+        return applied, adopted
+
+    def _drift(self, scripts, applied, strict: bool) -> list[str]:
+        found = verify(build_status(scripts, applied, True))
+        messages = [f"{s.version} ({s.script.main_file.name}) changed since it was applied"
+                    for s in found.changed]
+        messages += [f"{s.version} ({s.title}) was applied but its file is gone" for s in found.missing]
+        if messages and strict:
+            raise DriftError(
+                "Refusing to upgrade (--strict) because applied scripts differ from the files: "
+                + "; ".join(messages) + ". Restore the files as they were applied, or run "
+                "`lockgate verify` for the full list.")
+        for message in messages:
+            self.progress("drift", None, message=message)
+        return messages
+
     def _run(self, connection, plan: list[Script], direction: str, applied, result: RunResult,
              modules: dict | None = None) -> None:
         if modules is None:
             modules = _load_modules(plan)
         if direction == DOWNGRADE:
             _check_reversible(plan, modules)
+        if not plan:
+            return
+        runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder))
         newest = max((a.number for a in applied.values()), default=None)
         for script in plan:
             out_of_order = direction == UPGRADE and newest is not None and script.number < newest
             self.progress("start", script, direction=direction, out_of_order=out_of_order)
-            started = time.perf_counter()
             try:
-                with connection.begin():
-                    self.adapter.begin_script(connection)
-                    self._execute(connection, script, direction, modules.get(script.version))
-                    elapsed = round((time.perf_counter() - started) * 1000)
-                    if direction == UPGRADE:
-                        self.tracking.record(connection, script, elapsed)
-                    else:
-                        self.tracking.remove(connection, script.version)
+                elapsed = runner.run(connection, script, direction, modules.get(script.version))
             except ScriptFailedError as exc:
                 exc.completed = result
                 raise
             result.runs.append(ScriptRun(script.version, script.title, direction, elapsed, out_of_order))
             self.progress("done", script, direction=direction, execution_ms=elapsed)
 
-    def _execute(self, connection, script: Script, direction: str, module) -> None:
-        if module is not None:
-            execute_python(connection, module, direction, script, self.adapter)
-            return
-        item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-        execute_sql(connection, item.read_text(encoding="utf-8-sig"), self.adapter,
-                    version=script.version, path=str(item))
 
-
-def build_status(scripts: list[Script], applied: dict[str, AppliedScript], exists: bool) -> Status:
-    newest = max((a.number for a in applied.values()), default=None)
-    states = []
-    for script in scripts:
-        row = applied.get(script.version)
-        late = row is None and newest is not None and script.number < newest
-        states.append(ScriptState(script.version, script.title, script.kind, row, script, late))
-    on_disk = {s.version for s in scripts}
-    for row in applied.values():
-        if row.version not in on_disk:
-            states.append(ScriptState(row.version, row.title, row.kind, row, None))
-    states.sort(key=lambda s: s.number)
-    return Status(states, exists)
-
-
-def _parse_version(value, what: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise UnknownVersionError(
-            f"{what} {value!r} is not a version: versions are the leading digits of a "
-            "script's file name, like 201006231515."
-        ) from None
-
-
-def plan_upgrade(scripts: list[Script], applied, version=None, to=None) -> list[Script]:
-    known = {s.number: s for s in scripts}
-    if version is not None:
-        number = _parse_version(version, "Version")
-        if number not in known:
-            raise _unknown(number, known)
-        script = known[number]
-        return [] if script.version in applied else [script]
-    pending = [s for s in scripts if s.version not in applied]
-    if to is not None:
-        limit = _parse_version(to, "--to")
-        if limit not in known and str(limit) not in applied:
-            raise _unknown(limit, known)
-        pending = [s for s in pending if s.number <= limit]
-    return pending
-
-
-def plan_downgrade(applied, by_version, version=None, to=None, all=False) -> list[AppliedScript]:
-    newest_first = list(reversed(applied_order(applied)))
-    if version is not None:
-        number = _parse_version(version, "Version")
-        if str(number) not in applied:
-            if str(number) not in by_version:
-                raise _unknown(number, {int(v): s for v, s in by_version.items()})
-            return []
-        return [applied[str(number)]]
-    if all:
-        return newest_first
-    if to is not None:
-        limit = _parse_version(to, "--to")
-        if str(limit) not in applied and str(limit) not in by_version:
-            raise _unknown(limit, {int(v): s for v, s in by_version.items()})
-        return [a for a in newest_first if a.number > limit]
-    return newest_first[:1]
+def _refuse_unfinished(applied: dict[str, AppliedScript]) -> None:
+    stuck = [a for a in applied.values() if a.state != APPLIED]
+    if not stuck:
+        return
+    row = min(stuck, key=lambda a: a.number)
+    doing = "applying" if row.state == STARTED else "reverting"
+    when = f" on {row.applied_at:%Y-%m-%d %H:%M:%S} UTC" if row.applied_at else ""
+    raise HalfMigratedError(
+        f"An earlier run stopped while {doing} script {row.version} ({row.title}){when}, started "
+        f"by {row.applied_by or 'an unknown user'}. This database commits DDL as it goes, so it may "
+        "be half-migrated: part of that script may be in place. Nothing was run. Check the schema, "
+        "finish or undo the script's changes by hand, then run "
+        f"`lockgate resolve {row.version} --applied` (all of its changes are in place) or "
+        f"`lockgate resolve {row.version} --reverted` (none are), and run the command again."
+    )
 
 
 def _load_modules(plan: list[Script]) -> dict:
@@ -351,18 +362,3 @@ def _check_reversible(plan: list[Script], modules: dict) -> None:
             + ". Such scripts are irreversible: add the downgrade, or revert the change by hand "
             "in a new script."
         )
-
-
-def _unknown(number: int, known: dict) -> UnknownVersionError:
-    near = sorted(known, key=lambda n: abs(n - number))[:3]
-    hint = f" Nearest versions: {', '.join(str(n) for n in sorted(near))}." if near else ""
-    return UnknownVersionError(
-        f"No script has version {number}.{hint} Run `lockgate status` to list the scripts."
-    )
-
-
-def _nothing_message(version, applied) -> str:
-    if version is not None:
-        return f"Script {int(str(version).strip())} is already applied; nothing to do."
-    return "The database is up to date; nothing to do."
-

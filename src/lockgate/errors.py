@@ -12,6 +12,7 @@ without a traceback; anything else reaching it is a bug.
     ├── LockTimeoutError          exit 4: another run held the migration lock too long
     ├── HalfMigratedError         exit 5: an earlier run stopped inside a script (MariaDB/MySQL)
     ├── IrreversibleScriptError   exit 1: a downgrade was asked of a script without one
+    ├── DriftError                exit 1: applied scripts changed on disk (upgrade --strict)
     └── ScriptFailedError         exit 1: a script raised or its SQL failed
 """
 
@@ -78,6 +79,10 @@ class HalfMigratedError(LockgateError):
 
 class IrreversibleScriptError(LockgateError):
     """A downgrade was asked of a script that has none."""
+
+
+class DriftError(LockgateError):
+    """Applied scripts differ from their files on disk, and strictness was asked for."""
 
 
 class ScriptFailedError(LockgateError):

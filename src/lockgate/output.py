@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .engine import RunResult, Status
+from .engine import RunResult
+from .planning import Status
 from .tracking import AppliedScript
 
 
@@ -36,14 +37,47 @@ def format_status(status: Status) -> str:
         parts.append("No scripts found.")
     late = sum(1 for s in status.scripts if s.out_of_order)
     missing = sum(1 for s in status.scripts if s.state == "missing")
+    unfinished = len(status.unfinished)
     summary = f"{len(status.applied)} applied, {len(status.pending)} pending"
     if late:
         summary += f" ({late} older than the newest applied script: they will run out of order)"
     if missing:
         summary += f", {missing} applied but missing on disk"
+    if unfinished:
+        summary += f", {unfinished} left unfinished by a stopped run (see `lockgate resolve`)"
     if not status.tracking_table_exists:
         summary += "; the tracking table does not exist yet (run `setup` or `upgrade`)"
     parts.append(summary + ".")
+    return "\n".join(parts)
+
+
+def format_verification(found) -> str:
+    lines = []
+    for state in found.changed:
+        lines.append(f"changed       {state.version} {state.title}: its files differ from what was applied")
+    for state in found.missing:
+        lines.append(f"missing       {state.version} {state.title}: applied, but its file is gone")
+    for state in found.out_of_order:
+        lines.append(f"out of order  {state.version} {state.title}: pending, older than the newest applied script")
+    for state in found.unfinished:
+        lines.append(f"unfinished    {state.version} {state.title}: a run stopped inside it ({state.state}); "
+                     f"see `lockgate resolve`")
+    if not lines:
+        return "Every applied script matches its files."
+    return "\n".join(lines)
+
+
+def format_plan(plan, adapter) -> str:
+    """What ``upgrade --dry-run`` shows: the scripts in order, with the SQL of SQL scripts."""
+    if not plan:
+        return "Nothing to apply."
+    parts = [f"Would apply {len(plan)} script{'s' if len(plan) != 1 else ''}:"]
+    for script in plan:
+        parts.append(f"\n-- {script.version} {script.title} ({script.kind}, {script.main_file.name})")
+        if script.kind == "sql":
+            parts.append(script.main_file.read_text(encoding="utf-8-sig").rstrip())
+        else:
+            parts.append("-- (Python: its SQL is known only when it runs)")
     return "\n".join(parts)
 
 
@@ -53,18 +87,27 @@ def format_history(history: list[AppliedScript]) -> str:
     rows = []
     for a in history:
         took = "marked applied" if a.execution_ms is None else f"{a.execution_ms} ms"
-        rows.append([a.version, a.title, _when(a), took, a.applied_by or "-"])
-    return table(["VERSION", "TITLE", "APPLIED AT (UTC)", "TOOK", "BY"], rows)
+        rows.append([a.version, a.title, _when(a), took, a.applied_by or "-", _revision(a.vcs_revision)])
+    return table(["VERSION", "TITLE", "APPLIED AT (UTC)", "TOOK", "BY", "COMMIT"], rows)
+
+
+def _revision(value: str | None) -> str:
+    if not value:
+        return "-"
+    return value[:12] + ("-dirty" if value.endswith("-dirty") else "")
 
 
 def format_run(result: RunResult) -> str:
     lines = []
     if result.adopted is not None:
-        lines.append(f"Adopted {result.adopted} applied scripts from nous.migration's table.")
+        n = result.adopted
+        lines.append(f"Adopted {n} applied script{'s' if n != 1 else ''} from nous.migration's table.")
     if result.message:
         lines.append(result.message)
     elif result.runs:
         verb = "Applied" if result.runs[0].direction == "upgrade" else "Reverted"
+        if result.rehearsal:
+            verb = "Rehearsed (and rolled back)"
         total = sum(r.execution_ms for r in result.runs)
         lines.append(f"{verb} {len(result.runs)} script{'s' if len(result.runs) != 1 else ''} in {total} ms.")
     return "\n".join(lines)

@@ -28,6 +28,8 @@ from .errors import ConfigError, ScriptLayoutError, ScriptLoadError
 #: One regex decides what looks like a script: leading digits, then the rest.
 SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)$")
 _TITLE = re.compile(r"^_(?P<title>.+)$")
+_DIRECTIVE = re.compile(r"^--\s*lockgate:\s*(?P<words>[\w ,-]+?)\s*$", re.IGNORECASE)
+NO_TRANSACTION = "no-transaction"
 _IGNORED_SUFFIXES = ("~", ".pyc", ".pyo", ".bak", ".orig", ".swp", ".rej", ".tmp")
 
 KIND_SQL = "sql"
@@ -71,11 +73,31 @@ class Script:
         """Whether a downgrade exists, judged without importing Python scripts."""
         if self.kind == KIND_SQL:
             return "downgrade" in self.sql_files
-        source = self.main_file.read_text(encoding="utf-8")
+        source = self.main_file.read_text(encoding="utf-8", errors="replace")
         return re.search(r"^def downgrade\s*\(", source, re.MULTILINE) is not None
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder on disk holding the script, when it is on disk (for version control)."""
+        return self.main_file.parent if isinstance(self.main_file, Path) else None
 
     def describe(self) -> str:
         return f"{self.version} ({self.main_file.name})"
+
+
+def sql_directives(text: str) -> set[str]:
+    """Directives in the leading comment lines of a SQL file, e.g. ``-- lockgate: no-transaction``."""
+    found = set()
+    for line in text.lstrip("\ufeff").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("--"):
+            break
+        match = _DIRECTIVE.match(line)
+        if match:
+            found.update(word.strip().lower() for word in match["words"].split(","))
+    return found
 
 
 def normalise_text(data: bytes) -> bytes:

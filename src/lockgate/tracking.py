@@ -2,8 +2,15 @@
 
 Columns: version, title, kind, checksum of the script's files, applied_at
 (UTC), execution_ms (NULL when the script was marked applied by ``setup``
-without running) and applied_by (user@host). Versions are stored as text so
-any number of digits fits; they are ordered numerically in Python.
+without running), applied_by (user@host), vcs_revision (the commit the files
+came from, ``-dirty`` when they differed from it) and state. Versions are
+stored as text so any number of digits fits; they are ordered numerically in
+Python.
+
+``state`` is ``applied`` except on databases whose DDL commits implicitly
+(MariaDB, MySQL). There a script's row is written as ``started`` before it
+runs and turned into ``applied`` after, and a revert marks it ``reverting``
+first: a row left in either state means a run stopped inside a script.
 
 A database migrated by nous.migration has a table ``versions`` with a single
 ``version bigint`` column. When lockgate's own table is missing and that one
@@ -22,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 _TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+APPLIED, STARTED, REVERTING = "applied", "started", "reverting"
 
 
 @dataclass
@@ -35,6 +43,8 @@ class AppliedScript:
     applied_at: dt.datetime | None
     execution_ms: int | None
     applied_by: str | None
+    vcs_revision: str | None = None
+    state: str = APPLIED
 
     @property
     def number(self) -> int:
@@ -74,6 +84,8 @@ class TrackingTable:
             sa.Column("applied_at", _TIMESTAMP, nullable=False),
             sa.Column("execution_ms", sa.Integer),
             sa.Column("applied_by", sa.String(255)),
+            sa.Column("vcs_revision", sa.String(80)),
+            sa.Column("state", sa.String(10), nullable=False, server_default=APPLIED),
         )
 
     def exists(self, connection) -> bool:
@@ -126,25 +138,31 @@ class TrackingTable:
                 "kind": script.kind if script else "unknown",
                 "checksum": script.checksum if script else None,
                 "applied_at": now, "execution_ms": None,
-                "applied_by": "nous.migration",
+                "applied_by": "nous.migration", "state": APPLIED,
             })
         if rows:
             connection.execute(self.table.insert(), rows)
         return len(rows)
 
-    def record(self, connection, script, execution_ms: int | None, *, when=None) -> None:
+    def record(self, connection, script, execution_ms: int | None, *, state: str = APPLIED,
+               vcs_revision: str | None = None) -> None:
         connection.execute(self.table.insert().values(
             version=script.version, title=script.title[:255], kind=script.kind,
-            checksum=script.checksum, applied_at=when or utc_now(),
-            execution_ms=execution_ms, applied_by=current_user()[:255],
+            checksum=script.checksum, applied_at=utc_now(), execution_ms=execution_ms,
+            applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state,
         ))
+
+    def mark(self, connection, version: str, state: str, **values) -> None:
+        """Move a row to ``state`` (the journal on databases without transactional DDL)."""
+        connection.execute(self.table.update().where(self.table.c.version == version)
+                           .values(state=state, **values))
 
     def record_many(self, connection, scripts) -> None:
         """Mark scripts applied without running them (``setup`` with a canonical schema)."""
         now, user = utc_now(), current_user()[:255]
         rows = [{"version": s.version, "title": s.title[:255], "kind": s.kind,
                  "checksum": s.checksum, "applied_at": now, "execution_ms": None,
-                 "applied_by": user} for s in scripts]
+                 "applied_by": user, "state": APPLIED} for s in scripts]
         if rows:
             connection.execute(self.table.insert(), rows)
 

@@ -60,6 +60,10 @@ class DialectAdapter:
         """Prepare a connection for a run and restore it afterwards."""
         yield connection
 
+    def implicit_commit(self, statement: str) -> bool:
+        """Whether the database commits the open transaction when running ``statement``."""
+        return False
+
     def begin_script(self, connection: Connection, settings=None) -> None:
         """Called right after a script's transaction has begun."""
 
@@ -68,9 +72,16 @@ class DialectAdapter:
         """No lock for databases lockgate has no adapter for; documented as such."""
         yield
 
-    def autocommit(self, connection: Connection) -> Connection:
-        """The connection in autocommit mode, for scripts that must run outside a transaction."""
-        return connection.execution_options(isolation_level="AUTOCOMMIT")
+    @contextmanager
+    def outside_transaction(self, connection: Connection, settings=None):
+        """Autocommit for the length of a script that must not run in a transaction."""
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            if connection.in_transaction():
+                connection.commit()
+            connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 def host_name() -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from contextlib import contextmanager
 
 from sqlalchemy import text
 
+from ..database import connect
 from ..errors import LockTimeoutError
 from .base import DialectAdapter
 
@@ -29,9 +31,12 @@ class MySQLAdapter(DialectAdapter):
     connect_timeout_args = {"pymysql": "connect_timeout", "mysqldb": "connect_timeout",
                             "mariadbconnector": "connect_timeout"}
 
+    def implicit_commit(self, statement: str) -> bool:
+        return _IMPLICIT_COMMIT.match(statement) is not None
+
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
-        with engine.connect() as connection:
+        with connect(engine) as connection:
             lock = _lock_name(connection, name)
             got = connection.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": lock}).scalar()
             if got != 1:
@@ -75,3 +80,13 @@ class MariaDBAdapter(MySQLAdapter):
     """MariaDB behaves as MySQL for everything lockgate does today."""
 
     name = "mariadb"
+
+
+#: Statements after which MySQL has committed, whatever the open transaction
+#: (https://dev.mysql.com/doc/refman/8.0/en/implicit-commit.html).
+_IMPLICIT_COMMIT = re.compile(
+    r"^\s*(?:(?:--[^\n]*\n|#[^\n]*\n|/\*.*?\*/)\s*)*"
+    r"(?:CREATE|ALTER|DROP|RENAME|TRUNCATE|GRANT|REVOKE|LOCK|UNLOCK|ANALYZE|OPTIMIZE|REPAIR|"
+    r"INSTALL|UNINSTALL|FLUSH|BEGIN|START\s+TRANSACTION|COMMIT|SET\s+(?:@@|SESSION\s+|GLOBAL\s+)?"
+    r"autocommit|SET\s+PASSWORD|CACHE\s+INDEX|LOAD\s+(?:INDEX|DATA))\b",
+    re.IGNORECASE | re.DOTALL)

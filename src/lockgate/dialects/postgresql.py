@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
+from ..database import connect
 from ..errors import LockTimeoutError
 from .base import DialectAdapter, lock_identity, lock_key
 
@@ -38,37 +39,52 @@ class PostgreSQLAdapter(DialectAdapter):
             connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
 
     @contextmanager
+    def outside_transaction(self, connection, settings=None):
+        with super().outside_transaction(connection, settings):
+            timeouts = _timeouts(settings)
+            for name, value in timeouts:
+                connection.exec_driver_sql(f"SET {name} = '{value}'")
+            try:
+                yield
+            finally:
+                for name, _ in timeouts:
+                    connection.exec_driver_sql(f"RESET {name}")
+
+    @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         key = lock_key(name)
-        with engine.connect() as connection:
+        with connect(engine) as connection:
             _no_prepared_statements(connection)
-            connection.execute(text("SELECT set_config('application_name', :me, true)"),
-                               {"me": lock_identity()[:63]})
-            if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar():
-                if on_wait:
+            started, delay, told = time.monotonic(), 0.02, False
+            # Waiting in a loop of short transactions, not in one blocking call: a
+            # waiter then holds no server connection, which behind a small PgBouncer
+            # pool would starve the holder of the second connection it runs scripts on.
+            while not self._try_lock(connection, key):
+                connection.rollback()
+                if not told and on_wait:
                     on_wait(self._holder(engine, key))
-                self._wait(connection, engine, key, timeout)
+                told = True
+                if time.monotonic() - started >= timeout:
+                    raise LockTimeoutError(
+                        f"Waited {time.monotonic() - started:.1f} s for the migration lock, held by "
+                        f"{self._holder(engine, key)}. Another migration is still running; wait "
+                        "for it, or raise --lock-timeout."
+                    )
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.5)
+            # A statement run with parameters leaves its portal's snapshot open until the
+            # next statement, pinning this idle transaction's xmin; that would make a
+            # script's CREATE INDEX CONCURRENTLY wait for the lock holder forever.
+            connection.exec_driver_sql("SELECT 1")
             try:
                 yield
             finally:
                 connection.rollback()
 
-    def _wait(self, connection, engine, key: int, timeout: float) -> None:
-        from sqlalchemy.exc import DBAPIError
-
-        started = time.monotonic()
-        try:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(timeout * 1000), 1)}ms'")
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "55P03" and getattr(exc.orig, "pgcode", None) != "55P03":
-                raise
-            raise LockTimeoutError(
-                f"Waited {time.monotonic() - started:.1f} s for the migration lock, held by "
-                f"{self._holder(engine, key)}. Another migration is still running; wait for it, "
-                "or raise --lock-timeout."
-            ) from None
+    def _try_lock(self, connection, key: int) -> bool:
+        connection.execute(text("SELECT set_config('application_name', :me, true)"),
+                           {"me": lock_identity()[:63]})
+        return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
 
     def _holder(self, engine, key: int) -> str:
         """Who holds the advisory lock, from pg_locks and pg_stat_activity."""

@@ -41,9 +41,14 @@ class SQLiteAdapter(DialectAdapter):
         # IMMEDIATE takes the write lock now rather than at the first write.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-    def autocommit(self, connection):
-        # In manual mode (see session) nothing is begun unless we begin it.
-        return connection
+    @contextmanager
+    def outside_transaction(self, connection, settings=None):
+        # In manual mode (see session) sqlite3 begins nothing unless we do.
+        try:
+            yield
+        finally:
+            if connection.in_transaction():
+                connection.commit()
 
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
@@ -58,6 +63,9 @@ class SQLiteAdapter(DialectAdapter):
             return
         safe_name = re.sub(r"[^\w.-]", "_", name)
         path = f"{os.path.abspath(database)}-{safe_name}.lock"
+        if not os.path.isdir(os.path.dirname(path)):
+            yield  # connecting will fail and say why
+            return
         with open(path, "a+") as handle:
             if not _try_lock(fcntl, handle):
                 if on_wait:

@@ -1,0 +1,170 @@
+"""Running one script in one direction, with its tracking row, as safely as the database allows.
+
+Three ways, chosen per script and database:
+
+* in a transaction with its tracking row (PostgreSQL, SQLite): all or nothing;
+* journaled (MariaDB, MySQL, whose DDL commits implicitly): the row is written
+  as ``started`` and committed first, then the script runs and the row becomes
+  ``applied``; a row left ``started`` tells the next run that this one stopped
+  inside the script;
+* outside a transaction, when the script asks for it (``-- lockgate:
+  no-transaction`` in SQL, ``transaction = False`` in Python), for statements
+  such as ``CREATE INDEX CONCURRENTLY``: the row is written after it succeeds.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from .errors import LockgateError, ScriptFailedError
+from .execution import execute_python, execute_sql
+from .scripts import NO_TRANSACTION, Script, sql_directives
+from .tracking import APPLIED, REVERTING, STARTED
+
+UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+
+
+class Effects:
+    """Whether statements a rollback cannot undo have run (MySQL's implicit commits)."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+        self.ran_any = False
+        self.committed = False
+
+    def before(self, conn, cursor, statement, parameters, context, executemany):
+        if self.ran_any and self.adapter.implicit_commit(statement):
+            self.committed = True  # MySQL commits what came before, even if this one fails
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        self.ran_any = True
+        if self.adapter.implicit_commit(statement):
+            self.committed = True
+
+
+class ScriptRunner:
+    """Runs scripts on one connection for one migrator."""
+
+    def __init__(self, adapter, tracking, settings=None, revisions=None):
+        self.adapter = adapter
+        self.tracking = tracking
+        self.settings = settings
+        self.revisions = revisions
+
+    def run(self, connection, script: Script, direction: str, module) -> int:
+        """Run ``script`` and record it; returns its execution time in milliseconds.
+
+        :raises ScriptFailedError: with ``partial`` set when changes may remain.
+        """
+        work, transactional = self._work(connection, script, direction, module)
+        started = time.perf_counter()
+        if not transactional:
+            return self._outside_transaction(connection, script, direction, work, started)
+        if not self.adapter.transactional_ddl:
+            return self._journaled(connection, script, direction, work, started)
+        with connection.begin():
+            self.adapter.begin_script(connection, self.settings)
+            work()
+            elapsed = _ms(started)
+            self._finish(connection, script, direction, elapsed)
+        return elapsed
+
+    def rehearse(self, connection, script: Script, module) -> int:
+        """Run an upgrade inside the caller's transaction, which will be rolled back."""
+        work, transactional = self._work(connection, script, UPGRADE, module)
+        if not transactional:
+            raise LockgateError(
+                f"{script.main_file.name} runs outside a transaction, so it cannot be rehearsed "
+                "(its changes could not be rolled back); nothing was kept.")
+        started = time.perf_counter()
+        work()
+        elapsed = _ms(started)
+        self.tracking.record(connection, script, elapsed)
+        return elapsed
+
+    def _work(self, connection, script, direction, module):
+        """A callable running the script's body, and whether it wants a transaction."""
+        sql = None
+        if module is None:
+            item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
+            sql = (item.read_text(encoding="utf-8-sig"), str(item))
+            transactional = NO_TRANSACTION not in sql_directives(sql[0])
+        else:
+            transactional = getattr(module, "transaction", True) is not False
+        return (lambda: self._execute(connection, script, direction, module, sql)), transactional
+
+    def _journaled(self, connection, script, direction, work, started) -> int:
+        with connection.begin():
+            if direction == UPGRADE:
+                self.tracking.record(connection, script, None, state=STARTED,
+                                     vcs_revision=self._revision(script))
+            else:
+                self.tracking.mark(connection, script.version, REVERTING)
+        effects = Effects(self.adapter)
+        try:
+            with self._watching(connection, effects), connection.begin():
+                self.adapter.begin_script(connection, self.settings)
+                work()
+                elapsed = _ms(started)
+                if direction == UPGRADE:
+                    self.tracking.mark(connection, script.version, APPLIED, execution_ms=elapsed,
+                                       checksum=script.checksum)
+                else:
+                    self.tracking.remove(connection, script.version)
+        except ScriptFailedError as exc:
+            exc.partial = effects.committed
+            if not exc.partial:  # nothing stayed behind: undo the journal entry too
+                with connection.begin():
+                    if direction == UPGRADE:
+                        self.tracking.remove(connection, script.version)
+                    else:
+                        self.tracking.mark(connection, script.version, APPLIED)
+            raise
+        return elapsed
+
+    def _outside_transaction(self, connection, script, direction, work, started) -> int:
+        with self.adapter.outside_transaction(connection, self.settings):
+            try:
+                work()
+            except ScriptFailedError as exc:
+                exc.partial = True
+                exc.args = (f"{exc.args[0]}\nThe script runs outside a transaction, so the "
+                            "statements before the failing one stay applied.",)
+                raise
+        elapsed = _ms(started)
+        with connection.begin():
+            self.adapter.begin_script(connection)
+            self._finish(connection, script, direction, elapsed)
+        return elapsed
+
+    def _finish(self, connection, script, direction, elapsed) -> None:
+        if direction == UPGRADE:
+            self.tracking.record(connection, script, elapsed, vcs_revision=self._revision(script))
+        else:
+            self.tracking.remove(connection, script.version)
+
+    def _execute(self, connection, script, direction, module, sql) -> None:
+        if module is not None:
+            execute_python(connection, module, direction, script, self.adapter)
+        else:
+            execute_sql(connection, sql[0], self.adapter, version=script.version, path=sql[1])
+
+    def _revision(self, script: Script) -> str | None:
+        return self.revisions.for_files(script.file_names) if self.revisions else None
+
+    @contextmanager
+    def _watching(self, connection, effects: Effects):
+        event.listen(connection, "before_cursor_execute", effects.before)
+        event.listen(connection, "after_cursor_execute", effects.after)
+        try:
+            yield
+        finally:
+            event.remove(connection, "before_cursor_execute", effects.before)
+            event.remove(connection, "after_cursor_execute", effects.after)
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
