@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
@@ -29,6 +28,15 @@ def lock_identity() -> str:
     from ..tracking import current_user
 
     return f"lockgate pid {os.getpid()} {current_user()}"
+
+
+def lock_timeout_error(waited: float, holder: str):
+    """The one message every adapter gives when the lock stayed taken too long."""
+    from ..errors import LockTimeoutError
+
+    return LockTimeoutError(
+        f"Waited {waited:.1f} s for the migration lock, held by {holder}. Another migration "
+        "is still running; wait for it, or raise --lock-timeout (or `lock_timeout`).")
 
 
 def lock_key(name: str) -> int:
@@ -83,6 +91,3 @@ class DialectAdapter:
                 connection.commit()
             connection.execution_options(isolation_level=connection.default_isolation_level)
 
-
-def host_name() -> str:
-    return socket.gethostname()

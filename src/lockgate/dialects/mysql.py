@@ -10,8 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from ..database import connect
-from ..errors import LockTimeoutError
-from .base import DialectAdapter
+from .base import DialectAdapter, lock_timeout_error
 
 
 class MySQLAdapter(DialectAdapter):
@@ -46,11 +45,7 @@ class MySQLAdapter(DialectAdapter):
                 got = connection.execute(text("SELECT GET_LOCK(:n, :t)"),
                                          {"n": lock, "t": max(timeout, 0)}).scalar()
                 if got != 1:
-                    raise LockTimeoutError(
-                        f"Waited {time.monotonic() - started:.1f} s for the migration lock, held "
-                        f"by {self._holder(connection, lock)}. Another migration is still "
-                        "running; wait for it, or raise --lock-timeout."
-                    )
+                    raise lock_timeout_error(time.monotonic() - started, self._holder(connection, lock))
             connection.commit()
             try:
                 yield

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from ..database import connect
-from ..errors import LockTimeoutError
-from .base import DialectAdapter, lock_identity, lock_key
+from .base import DialectAdapter, lock_identity, lock_key, lock_timeout_error
 
 
 class PostgreSQLAdapter(DialectAdapter):
@@ -65,11 +64,7 @@ class PostgreSQLAdapter(DialectAdapter):
                     on_wait(self._holder(engine, key))
                 told = True
                 if time.monotonic() - started >= timeout:
-                    raise LockTimeoutError(
-                        f"Waited {time.monotonic() - started:.1f} s for the migration lock, held by "
-                        f"{self._holder(engine, key)}. Another migration is still running; wait "
-                        "for it, or raise --lock-timeout."
-                    )
+                    raise lock_timeout_error(time.monotonic() - started, self._holder(engine, key))
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
             # A statement run with parameters leaves its portal's snapshot open until the

@@ -7,8 +7,7 @@ import re
 import time
 from contextlib import contextmanager
 
-from ..errors import LockTimeoutError
-from .base import DialectAdapter, lock_identity
+from .base import DialectAdapter, lock_identity, lock_timeout_error
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -74,11 +73,7 @@ class SQLiteAdapter(DialectAdapter):
                 delay = 0.005
                 while not _try_lock(fcntl, handle):
                     if time.monotonic() - started > timeout:
-                        raise LockTimeoutError(
-                            f"Waited {timeout:g} s for the migration lock on {database}, held by "
-                            f"{_read_holder(handle)}. Another migration is still running; wait "
-                            "for it, or raise --lock-timeout."
-                        )
+                        raise lock_timeout_error(time.monotonic() - started, _read_holder(handle))
                     time.sleep(delay)
                     delay = min(delay * 2, 0.2)
             try:
