@@ -509,3 +509,14 @@ def test_interpolation_error_in_a_used_config_file(tmp_path, capsys):
     r = cli(capsys, "-c", ini, "status")
     assert_clean_error(r, 2, "`sqlalchemy.url` in [app:busy]", "Write a literal % as %%")
     assert "tiger" not in r.err
+
+
+@pytest.mark.parametrize("text, expected", [("false", False), ("no", False), ("true", True), ("1", True)])
+def test_pool_pre_ping_from_an_ini_string_is_a_real_boolean(text, expected):
+    from lockgate.database import create_engine_from_settings
+
+    engine = create_engine_from_settings("sqlite://", {"sqlalchemy.pool_pre_ping": text})
+    try:
+        assert engine.pool._pre_ping is expected
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ _DRIVER_FALLBACKS = {
     "mysql": [("mysqldb", "MySQLdb"), ("pymysql", "pymysql")],
     "mariadb": [("mysqldb", "MySQLdb"), ("pymysql", "pymysql")],
 }
+_BOOLEAN_OPTIONS = ("sqlalchemy.pool_pre_ping", "sqlalchemy.pool_use_lifo", "sqlalchemy.hide_parameters")
 _INSTALL_HINTS = {
     "psycopg2": 'pip install psycopg2-binary (or use postgresql+psycopg:// with pip install "psycopg[binary]")',
     "psycopg": 'pip install "psycopg[binary]"',
@@ -95,6 +96,10 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
         ) from None
     config = dict(options or {})
     config["sqlalchemy.url"] = parsed
+    # engine_from_config leaves pool_pre_ping a string, and "false" is truthy.
+    for flag in _BOOLEAN_OPTIONS:
+        if isinstance(config.get(flag), str):
+            config[flag] = config[flag].strip().lower() in ("true", "yes", "on", "1")
     kwargs = {}
     try:
         adapter = ADAPTERS.get(parsed.get_backend_name(), DialectAdapter)()
