@@ -3,6 +3,7 @@
 from .engine import DBMigrator, RunResult, ScriptRun
 from .planning import ScriptState, Status, Verification
 from .errors import (
+    AuthoringError,
     ConfigError,
     DatabaseUnreachableError,
     DriftError,
@@ -26,5 +27,5 @@ __all__ = [
     "Status", "ScriptState", "Verification", "RunResult", "ScriptRun", "AppliedScript",
     "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
     "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
-    "ScriptFailedError", "LockTimeoutError", "HalfMigratedError", "DriftError",
+    "ScriptFailedError", "LockTimeoutError", "HalfMigratedError", "DriftError", "AuthoringError",
 ]

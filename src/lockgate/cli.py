@@ -33,8 +33,11 @@ COMMANDS = {
     "history": "list applied scripts with when, how long, by whom and from which commit",
     "verify": "check applied scripts against their files: changed, missing, out of order",
     "resolve": "settle a script a stopped run left unfinished: --applied or --reverted",
+    "test": "prove the scripts on scratch databases: stairway, models, canonical schema",
+    "add_script": "create a new script (version, slug, template, models' delta) and add it to git/hg",
+    "check": "for CI: fail when scripts are pending or the models differ from the scripts",
 }
-ALIASES = {"next-version": "next_version"}
+ALIASES = {"next-version": "next_version", "add-script": "add_script"}
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -94,9 +97,20 @@ def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
                              else "revert every script applied after VERSION")
         if name == "downgrade":
             sub.add_argument("--all", action="store_true", help="revert every applied script")
+        if name == "add_script":
+            sub.add_argument("title", help="what the script does; the file name is a slug of it")
+            sub.add_argument("--type", dest="kind", choices=("sql", "py", "mixed"), default="sql",
+                             help="sql (default), py, or mixed (Python running SQL files)")
+            sub.add_argument("--edit", action="store_true", help="open $VISUAL/$EDITOR (only on a terminal)")
+        if name in ("add_script", "check"):
+            sub.add_argument("--shadow-url", metavar="URL",
+                             help="empty scratch database to apply the scripts to for comparing with `models`")
         if name == "setup":
             sub.add_argument("--run-scripts", action="store_true",
                              help="run every script even when a canonical schema is configured")
+        if name == "test":
+            sub.add_argument("--only", choices=("stairway", "models", "setup"),
+                             help="run only this check (default: every configured check)")
     return parser
 
 
@@ -153,11 +167,38 @@ def migrate_main(argv: list[str] | None = None) -> int:
     return main(argv, prog="migrate", seed_defaults=True)
 
 
-def make_migrator(args):
-    """Settings from every source, then the migrator they describe."""
+def add_migration_script_main(argv: list[str] | None = None) -> int:
+    """The seed's ``add_migration_script TITLE [CONFIG]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-"):
+        print("usage: add_migration_script TITLE [CONFIG] [--type sql|py|mixed] [--edit]", file=sys.stderr)
+        return 2
+    title, rest = argv[0], argv[1:]
+    config = rest.pop(0) if rest and not rest[0].startswith("-") else None
+    if config is None and os.path.exists("development.ini"):
+        config = "development.ini"
+    head = ["-c", config] if config else []
+    return main(head + ["add_script", title] + rest, prog="add_migration_script")
+
+
+def _add_script(args) -> int:
+    """``add_script`` needs no database unless `models` is set, so it skips make_migrator."""
+    from .authoring import add_script
+
+    settings = settings_from_args(args)
+    created = add_script(settings, args.title, kind=args.kind, shadow_url=args.shadow_url, edit=args.edit)
+    for path in created.paths:
+        print(path)
+    for line in created.notes:
+        _report(args, line)
+    for line in created.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return 0
+
+
+def settings_from_args(args):
+    """Settings from every source, the command line's flags winning."""
     from .config import load_settings
-    from .engine import DBMigrator
-    from .database import create_engine_from_settings
 
     flags = {"url": args.url, "table": args.table, "lock_timeout": args.lock_timeout,
              "ddl_lock_timeout": args.ddl_lock_timeout, "statement_timeout": args.statement_timeout}
@@ -172,6 +213,15 @@ def make_migrator(args):
         for folder in (settings.here, settings.here / "src"):
             if folder.is_dir() and str(folder) not in sys.path:
                 sys.path.append(str(folder))
+    return settings
+
+
+def make_migrator(args):
+    """The migrator the settings describe, with its engine."""
+    from .database import create_engine_from_settings
+    from .engine import DBMigrator
+
+    settings = settings_from_args(args)
     engine = create_engine_from_settings(settings.require_url(), settings.engine_options)
     if args.verbose:
         import logging
@@ -222,6 +272,8 @@ _print_progress.line_open = False  # an "Applying ..." line waits for its ending
 def run_command(args) -> int:
     from . import output
 
+    if args.command == "add_script":
+        return _add_script(args)
     migrator, settings = make_migrator(args)
     _print_progress.line_open = False
     try:
@@ -268,6 +320,13 @@ def _dispatch(args, migrator, settings, output) -> int:
         _report(args, output.format_run(migrator.downgrade(args.version, to=args.to, all=args.all)))
     elif command == "setup":
         _setup(args, migrator, settings)
+    elif command == "check":
+        from .modeldiff import check, format_check
+        found = check(migrator, settings, shadow_url=args.shadow_url)
+        print(format_check(found), file=sys.stdout if found.ok else sys.stderr)
+        return 0 if found.ok else 1
+    elif command == "test":
+        return _test(args, migrator, settings)
     return 0
 
 
@@ -288,6 +347,17 @@ def _setup(args, migrator, settings) -> None:
         _report(args, f"Installed the canonical schema and marked {len(migrator.scripts())} scripts applied.")
     else:
         _report(args, "Set up the database by running every script.")
+
+
+def _test(args, migrator, settings) -> int:
+    from .testing import run_checks
+
+    reports = run_checks(settings, migrator.engine.url, only=args.only)
+    print("\n\n".join(report.format() for report in reports))
+    failed = [report.check for report in reports if not report.ok]
+    if failed:
+        print(f"Failed: {', '.join(failed)}.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _report(args, text: str) -> None:

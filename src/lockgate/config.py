@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -23,12 +24,14 @@ MIGRATION_SECTIONS = ("lockgate", "nous.migration", "migration")
 DEFAULT_TABLE = "lockgate_versions"
 DEFAULT_LEGACY_TABLE = "versions"
 URL_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL")
+#: ``package:resource`` (a file inside an installed package), not a path.
+_RESOURCE = re.compile(r"^[A-Za-z_][\w.]*:[^/\\]")
 
 #: Keys a user may set in the migration section or ``[tool.lockgate]``.
 KEYS = (
     "url", "package", "directory", "table", "legacy_table", "vcs",
     "schema_diff_cmd", "models", "setup_sql", "setup_metadata", "app",
-    "lock_timeout", "ddl_lock_timeout", "statement_timeout",
+    "lock_timeout", "ddl_lock_timeout", "statement_timeout", "edit",
 )
 
 
@@ -50,6 +53,7 @@ class Settings:
     lock_timeout: str | None = None
     ddl_lock_timeout: str | None = None
     statement_timeout: str | None = None
+    edit: str | None = None
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
     url_source: str | None = None
@@ -127,7 +131,7 @@ def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
             continue
         if key == "directory" and value:
             value = str((base / value).resolve()) if not os.path.isabs(value) else value
-        if key == "setup_sql" and value and not os.path.isabs(value):
+        if key == "setup_sql" and value and not os.path.isabs(value) and not _RESOURCE.match(value):
             value = str((base / value).resolve())
         setattr(settings, key, value)
         if key == "url":

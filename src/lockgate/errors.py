@@ -8,12 +8,14 @@ without a traceback; anything else reaching it is a bug.
     ├── ScriptLayoutError         exit 2: files that break the naming rules
     ├── UnknownVersionError       exit 2: a version no script has
     ├── ScriptLoadError           exit 2: a Python script that cannot be used
+    ├── AuthoringError            exit 2: add_script cannot create the new script
     ├── DatabaseUnreachableError  exit 3: cannot connect
     ├── LockTimeoutError          exit 4: another run held the migration lock too long
     ├── HalfMigratedError         exit 5: an earlier run stopped inside a script (MariaDB/MySQL)
     ├── IrreversibleScriptError   exit 1: a downgrade was asked of a script without one
     ├── DriftError                exit 1: applied scripts changed on disk (upgrade --strict)
-    └── ScriptFailedError         exit 1: a script raised or its SQL failed
+    ├── ScriptFailedError         exit 1: a script raised or its SQL failed
+    └── ScratchDatabaseError      exit 3: a check's throwaway database cannot be made
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class ScriptLoadError(LockgateError):
     exit_code = 2
 
 
+class AuthoringError(LockgateError):
+    """A new script cannot be created: bad title, unwritable folder, missing tool; nothing was left behind."""
+
+    exit_code = 2
+
+
 class DatabaseUnreachableError(LockgateError):
     """The database did not accept a connection."""
 
@@ -95,3 +103,9 @@ class ScriptFailedError(LockgateError):
         self.line = line
         self.partial = partial
         super().__init__(message)
+
+
+class ScratchDatabaseError(LockgateError):
+    """A throwaway database for ``lockgate test`` could not be created or dropped."""
+
+    exit_code = 3

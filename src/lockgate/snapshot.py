@@ -1,0 +1,250 @@
+"""Schema snapshots: what a database holds, normalised so that equal schemas compare equal.
+
+A snapshot is read through SQLAlchemy's inspector and flattened into plain
+strings, one per table item (``column email``, ``index ix_tasks_user_id``,
+``unique (email)``...). Comparing two snapshots is then comparing dicts, and
+the differences read as sentences. Constraints compare by content, never by
+name: a database generates names for unnamed ones (``users_email_key`` on
+PostgreSQL, ``email`` on MariaDB, none on SQLite), and two routes to the same
+schema (running scripts, installing a ``schema.sql``) need not agree on them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+#: Tables never compared: lockgate's tracking table is added by the caller;
+#: ``versions`` is nous.migration's, which lockgate adopts.
+ALWAYS_EXCLUDED = ("versions",)
+
+
+@dataclass
+class Snapshot:
+    """A database's schema as ``{table: {item: description}}`` plus ``{view: definition}``."""
+
+    dialect: str
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    views: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """The snapshot as sorted text lines, for a unified diff."""
+        out = []
+        for name in sorted(self.tables):
+            out.append(f"table {name}")
+            for item, text in sorted(self.tables[name].items()):
+                out.append(f"    {item}{' ' + text if text else ''}")
+        for name in sorted(self.views):
+            out.append(f"view {name} AS {self.views[name]}")
+        return out
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return self.tables == other.tables and self.views == other.views
+
+
+def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
+    """Read the schema of an engine or connection, leaving out the ``exclude`` tables.
+
+    :param bind: a SQLAlchemy ``Engine`` or ``Connection``.
+    :param exclude: table names to leave out (the tracking table).
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import Connection
+
+    if not isinstance(bind, Connection):
+        with bind.connect() as connection:
+            return take_snapshot(connection, exclude)
+    inspector = inspect(bind)
+    dialect = inspector.dialect
+    skip = {name.lower() for name in (*exclude, *ALWAYS_EXCLUDED)}
+    snapshot = Snapshot(dialect.name)
+    for table in inspector.get_table_names():
+        if table.lower() in skip:
+            continue
+        snapshot.tables[table] = _table_items(inspector, dialect, table)
+    for view in inspector.get_view_names():
+        try:
+            definition = inspector.get_view_definition(view) or ""
+        except NotImplementedError:
+            definition = ""
+        snapshot.views[view] = _squeeze(str(definition)).lower()
+    return snapshot
+
+
+def _table_items(inspector, dialect, table: str) -> dict[str, str]:
+    items: dict[str, str] = {}
+    for column in inspector.get_columns(table):
+        items[f"column {column['name']}"] = _describe_column(column, dialect)
+    pk = inspector.get_pk_constraint(table) or {}
+    if pk.get("constrained_columns"):
+        items["primary key"] = _columns(pk["constrained_columns"])
+    foreign_keys = inspector.get_foreign_keys(table)
+    for fk in foreign_keys:
+        target = f"REFERENCES {fk['referred_table']} {_columns(fk['referred_columns'])}"
+        options = fk.get("options") or {}
+        for key in ("ondelete", "onupdate"):
+            value = (options.get(key) or "").upper()
+            if value and value not in ("NO ACTION", "RESTRICT"):  # the databases' own default
+                target += f" {'ON DELETE' if key == 'ondelete' else 'ON UPDATE'} {value}"
+        items[f"foreign key {_columns(fk['constrained_columns'])}"] = target
+    uniques = set()
+    found = _optional(inspector.get_unique_constraints, table)
+    if dialect.name == "sqlite":
+        found = _sqlite_uniques(inspector.bind, table)
+    for unique in found:
+        uniques.add(tuple(unique["column_names"]))
+        items[f"unique {_columns(unique['column_names'])}"] = ""
+    fk_names = {fk.get("name") for fk in foreign_keys} | {c for fk in foreign_keys
+                                                             for c in fk["constrained_columns"][:1]}
+    fk_columns = {tuple(fk["constrained_columns"]) for fk in foreign_keys}
+    for index in inspector.get_indexes(table):
+        columns = tuple(c if c is not None else "<expression>" for c in index["column_names"])
+        if index.get("duplicates_constraint") or (index.get("unique") and columns in uniques):
+            continue  # the unique constraint above already says it
+        kind = "UNIQUE " if index.get("unique") else ""
+        if (dialect.name in ("mysql", "mariadb") and not index.get("unique")
+                and columns in fk_columns and index["name"] in fk_names):
+            # InnoDB adds this index for a foreign key and names it after the key or column.
+            items[f"index for foreign key {_columns(columns)}"] = ""
+            continue
+        items[f"index {index['name']}"] = f"{kind}{_columns(columns)}"
+    for check in _optional(inspector.get_check_constraints, table):
+        items[f"check ({_normalise_sql(check['sqltext'])})"] = ""
+    return items
+
+
+def _sqlite_uniques(connection, table: str) -> list[dict]:
+    """Unique constraints as SQLite itself lists them.
+
+    SQLAlchemy finds them by parsing the CREATE TABLE text and misses a
+    column's inline ``UNIQUE``; SQLite's index list marks every one (origin ``u``).
+    """
+    from sqlalchemy import text
+
+    quoted = table.replace('"', '""')
+    uniques = []
+    for row in connection.execute(text(f'PRAGMA index_list("{quoted}")')).mappings():
+        if row["origin"] == "u":
+            name = row["name"].replace('"', '""')
+            info = connection.execute(text(f'PRAGMA index_info("{name}")')).mappings()
+            uniques.append({"column_names": [r["name"] for r in sorted(info, key=lambda r: r["seqno"])]})
+    return uniques
+
+
+def _optional(method, table: str) -> list[dict]:
+    """Inspector methods a dialect may not implement; absent means none."""
+    try:
+        return method(table)
+    except NotImplementedError:
+        return []
+
+
+def _columns(names) -> str:
+    return "(" + ", ".join(str(n) for n in names) + ")"
+
+
+def _describe_column(column: dict, dialect) -> str:
+    try:
+        type_text = column["type"].compile(dialect=dialect)
+    except Exception:  # a type the dialect cannot render (NullType): its repr still compares
+        type_text = repr(column["type"])
+    text = _squeeze(type_text).upper()
+    text += " NULL" if column.get("nullable", True) else " NOT NULL"
+    default = normalise_default(column.get("default"))
+    if default is not None:
+        text += f" DEFAULT {default}"
+    computed = column.get("computed")
+    if computed:
+        text += f" GENERATED AS ({_normalise_sql(computed.get('sqltext', ''))})"
+    return text
+
+
+_CAST = re.compile(r"::[a-z_ ]+(\([0-9, ]*\))?(\[\])?", re.IGNORECASE)
+
+
+def normalise_default(default) -> str | None:
+    """A server default without the casts, parentheses and quotes databases add to it.
+
+    PostgreSQL reports ``'open'::character varying``, SQLite ``'open'``,
+    MariaDB ``'open'`` and ``NULL`` for a nullable column without a default.
+    """
+    if default is None:
+        return None
+    text = _squeeze(str(default))
+    previous = None
+    while previous != text:
+        previous = text
+        text = _CAST.sub("", text).strip()
+        if text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+            text = text[1:-1].strip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+            text = text[1:-1]
+    if text.upper() == "NULL":
+        return None
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _normalise_sql(sql) -> str:
+    """SQL text compared loosely: case, spacing, quotes around names and outer parentheses."""
+    text = _squeeze(str(sql)).replace('"', "").replace("`", "").lower()
+    text = re.sub(r"\s*([(),=<>])\s*", r"\1", text)
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1]
+    return text
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def diff_snapshots(a: Snapshot, b: Snapshot) -> list[str]:
+    """What differs from ``a`` (expected) to ``b`` (found), one readable line per difference.
+
+    ``missing`` means in ``a`` but not in ``b``; ``unexpected`` the reverse.
+    """
+    lines = []
+    for table in sorted(set(a.tables) | set(b.tables)):
+        if table not in b.tables:
+            lines.append(f"table {table} missing")
+        elif table not in a.tables:
+            lines.append(f"table {table} unexpected")
+        else:
+            lines.extend(f"table {table}: {line}" for line in _diff_items(a.tables[table], b.tables[table]))
+    for view in sorted(set(a.views) | set(b.views)):
+        if view not in b.views:
+            lines.append(f"view {view} missing")
+        elif view not in a.views:
+            lines.append(f"view {view} unexpected")
+        elif a.views[view] != b.views[view]:
+            lines.append(f"view {view}: definition is {b.views[view]}, expected {a.views[view]}")
+    return lines
+
+
+def _diff_items(a: dict[str, str], b: dict[str, str]) -> list[str]:
+    lines = []
+    for item in sorted(set(a) | set(b)):
+        if item not in b:
+            lines.append(f"{item} missing")
+        elif item not in a:
+            lines.append(f"{item} unexpected")
+        elif a[item] != b[item]:
+            lines.append(f"{item} is {b[item] or '(empty)'}, expected {a[item] or '(empty)'}")
+    return lines
+
+
+def render_diff(a: Snapshot, b: Snapshot, a_label: str = "expected", b_label: str = "found") -> str:
+    """A unified diff of two snapshots' text forms; empty when they are equal."""
+    diff = difflib.unified_diff(a.lines(), b.lines(), fromfile=a_label, tofile=b_label, lineterm="", n=2)
+    return "\n".join(diff)

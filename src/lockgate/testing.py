@@ -1,0 +1,310 @@
+"""Checks that prove scripts sound before a deploy finds out, on throwaway databases.
+
+* :func:`stairway`: every script, in order, is applied, reverted and applied
+  again; the schema after the revert must equal the schema before the apply.
+* :func:`head_matches_models`: running every script gives the models' schema.
+* :func:`setup_equivalence`: the canonical schema (``schema.sql``) gives the
+  same schema as running every script, the promise behind the two ways of
+  ``set_up_migration``.
+
+Each check works on scratch databases made on the server of the URL it is
+given (a temporary file for SQLite) and dropped afterwards, so the target
+database itself is never touched. Each returns a :class:`CheckReport`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .errors import IrreversibleScriptError, LockgateError, ScratchDatabaseError
+from .snapshot import diff_snapshots, render_diff, take_snapshot
+
+OK, FAILED, IRREVERSIBLE = "ok", "failed", "irreversible"
+
+
+@dataclass
+class Step:
+    """One script's stairway step, or one whole comparison."""
+
+    name: str
+    outcome: str
+    differences: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    """The outcome of one check; ``ok`` is False when any step failed."""
+
+    check: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.outcome != FAILED for step in self.steps)
+
+    @property
+    def failures(self) -> list[Step]:
+        return [step for step in self.steps if step.outcome == FAILED]
+
+    def format(self) -> str:
+        """The report as text: one line per step, then each failure's differences and diff."""
+        lines = [f"{self.check}: {'passed' if self.ok else 'FAILED'}"]
+        for step in self.steps:
+            lines.append(f"  {step.outcome:<12} {step.name}")
+            for difference in step.differences:
+                lines.append(f"      - {difference}")
+            if step.detail:
+                lines.extend(f"      {line}" for line in step.detail.splitlines())
+        return "\n".join(lines)
+
+
+# -- scratch databases ---------------------------------------------------------
+
+
+def _url_of(url_or_engine):
+    from sqlalchemy.engine import make_url
+
+    from .database import choose_driver
+
+    return choose_driver(make_url(getattr(url_or_engine, "url", url_or_engine)))
+
+
+@contextmanager
+def scratch_database(url_or_engine):
+    """Yield the URL of a new empty database beside ``url_or_engine``'s; drop it on exit.
+
+    SQLite gets a file in a temporary folder; PostgreSQL and MariaDB/MySQL a
+    database ``lockgate_scratch_<hex>`` on the same server.
+
+    :raises ScratchDatabaseError: when the server refuses to create it.
+    """
+    url = _url_of(url_or_engine)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="lockgate_scratch_")
+        try:
+            yield url.set(database=os.path.join(folder, "scratch.sqlite"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if backend not in ("postgresql", "mysql", "mariadb"):
+        raise ScratchDatabaseError(
+            f"lockgate cannot make scratch databases on {backend}; the checks run on SQLite, "
+            "PostgreSQL and MariaDB/MySQL. Give a URL of one of those.")
+    name = f"lockgate_scratch_{secrets.token_hex(6)}"
+    admin = _admin_engine(url)
+    try:
+        _execute_admin(admin, url, f"CREATE DATABASE {name}", "create")
+        try:
+            yield url.set(database=name)
+        finally:
+            if backend == "postgresql":
+                _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "drop")
+            else:
+                _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name}", "drop")
+    finally:
+        admin.dispose()
+
+
+def _admin_engine(url):
+    from .database import create_engine_from_settings
+
+    engine = create_engine_from_settings(url)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _execute_admin(admin, url, statement: str, verb: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from .database import connect, safe_url, scrub
+
+    try:
+        with connect(admin) as connection:
+            connection.execute(text(statement))
+    except DBAPIError as exc:
+        detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), url)
+        raise ScratchDatabaseError(
+            f"Could not {verb} a scratch database on the server of {safe_url(url)}: {detail}. The "
+            "checks need a user allowed to create and drop databases (CREATEDB on PostgreSQL, "
+            "CREATE and DROP privileges on MariaDB)."
+        ) from None
+
+
+@contextmanager
+def _scratch_engine(url_or_engine):
+    from .database import create_engine_from_settings
+
+    with scratch_database(url_or_engine) as url:
+        engine = create_engine_from_settings(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _migrator(engine, package, directory, table):
+    from .engine import DBMigrator
+
+    return DBMigrator(engine, package, directory=directory, table=table, lock_timeout=60)
+
+
+# -- the checks ----------------------------------------------------------------
+
+
+def stairway(url_or_engine, package: str | None = None, directory=None, *,
+             table: str = "lockgate_versions") -> CheckReport:
+    """Apply, revert and re-apply every script in turn, comparing the schema around each revert.
+
+    A revert that leaves a table, column, index or constraint behind, or
+    removes too much, fails the step, naming the script and the differences.
+    Scripts without a downgrade are reported as irreversible and stay applied.
+    The stairway stops at a script that cannot be applied.
+
+    :param url_or_engine: a URL or engine whose server (or SQLite) hosts the scratch database.
+    """
+    report = CheckReport("stairway")
+    with _scratch_engine(url_or_engine) as engine:
+        migrator = _migrator(engine, package, directory, table)
+        for script in migrator.scripts():
+            name = f"{script.version} ({script.main_file.name})"
+            before = take_snapshot(engine, exclude=(table,))
+            if not _apply(migrator, script, name, report, "upgrade"):
+                break
+            try:
+                migrator.downgrade(script.version)
+            except IrreversibleScriptError:
+                report.steps.append(Step(name, IRREVERSIBLE, detail="no downgrade; left applied"))
+                continue
+            except LockgateError as exc:
+                report.steps.append(Step(name, FAILED, detail=f"its downgrade failed: {exc}"))
+                break
+            after = take_snapshot(engine, exclude=(table,))
+            differences = diff_snapshots(before, after)
+            if differences:
+                report.steps.append(Step(
+                    name, FAILED, differences,
+                    f"its downgrade does not restore the schema as it was before {script.version}:\n"
+                    + render_diff(before, after, "before upgrade", "after downgrade")))
+            else:
+                report.steps.append(Step(name, OK))
+            if not _apply(migrator, script, name, report, "re-apply after its downgrade"):
+                break
+    return report
+
+
+def _apply(migrator, script, name: str, report: CheckReport, what: str) -> bool:
+    try:
+        migrator.upgrade(script.version)
+    except LockgateError as exc:
+        report.steps.append(Step(name, FAILED, detail=f"{what} failed: {exc}"))
+        return False
+    return True
+
+
+def head_matches_models(url_or_engine, package: str | None = None, directory=None, *, models,
+                        table: str = "lockgate_versions") -> CheckReport:
+    """Compare the schema after every script with ``MetaData.create_all`` of the models.
+
+    :param models: a ``MetaData``, a declarative base, or a ``module:attribute`` reference.
+    """
+    from .setups import MetaDataSetUp, object_from_reference
+
+    if isinstance(models, str):
+        models = object_from_reference(models)
+    metadata = MetaDataSetUp(models).metadata
+    report = CheckReport("head matches models")
+    with _scratch_engine(url_or_engine) as scripts_engine, _scratch_engine(url_or_engine) as models_engine:
+        try:
+            _migrator(scripts_engine, package, directory, table).upgrade()
+        except LockgateError as exc:
+            report.steps.append(Step("running every script", FAILED, detail=str(exc)))
+            return report
+        with models_engine.begin() as connection:
+            metadata.create_all(connection)
+        expected = take_snapshot(models_engine, exclude=(table,))
+        found = take_snapshot(scripts_engine, exclude=(table,))
+    report.steps.append(_compare("every script vs the models", expected, found, "models",
+                                 "after every script"))
+    return report
+
+
+def setup_equivalence(url_or_engine, package: str | None = None, directory=None, *, setup,
+                      table: str = "lockgate_versions") -> CheckReport:
+    """Compare the canonical schema (``setup``, an ``init_migration`` object) with every script run.
+
+    Differences read from the scripts' side: ``missing`` is something the
+    scripts make that the canonical schema lacks.
+    """
+    report = CheckReport("setup equivalence")
+    with _scratch_engine(url_or_engine) as scripts_engine, _scratch_engine(url_or_engine) as setup_engine:
+        try:
+            _migrator(scripts_engine, package, directory, table).set_up_migration(run_scripts=True)
+            _migrator(setup_engine, package, directory, table).set_up_migration(init_migration=setup)
+        except LockgateError as exc:
+            report.steps.append(Step("setting up both databases", FAILED, detail=str(exc)))
+            return report
+        expected = take_snapshot(scripts_engine, exclude=(table,))
+        found = take_snapshot(setup_engine, exclude=(table,))
+    report.steps.append(_compare("canonical schema vs every script", expected, found,
+                                 "after every script", "canonical schema"))
+    return report
+
+
+def _compare(name: str, expected, found, expected_label: str, found_label: str) -> Step:
+    differences = diff_snapshots(expected, found)
+    if not differences:
+        return Step(name, OK)
+    detail = (f"differences read as {found_label} compared with {expected_label}:\n"
+              + render_diff(expected, found, expected_label, found_label))
+    return Step(name, FAILED, differences, detail)
+
+
+# -- every configured check ------------------------------------------------------
+
+
+def setup_from_settings(settings):
+    """The configured canonical schema as an ``init_migration`` object, or None."""
+    from .setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
+
+    if settings.setup_sql:
+        return SQLFileSetUp(settings.setup_sql)
+    if settings.setup_metadata:
+        return MetaDataSetUp(object_from_reference(settings.setup_metadata))
+    return None
+
+
+def run_checks(settings, url=None, *, only: str | None = None) -> list[CheckReport]:
+    """Run the stairway, and the models and setup checks when configured (or just ``only``).
+
+    :param settings: a :class:`~lockgate.config.Settings` naming the scripts, ``models``
+        and the canonical schema.
+    :param url: the server for the scratch databases; default ``settings.url``.
+    :param only: ``"stairway"``, ``"models"`` or ``"setup"``.
+    :raises ConfigError: when ``only`` asks for a check that is not configured.
+    """
+    from .errors import ConfigError
+
+    url = url if url is not None else settings.require_url()
+    where = dict(package=settings.package, directory=settings.directory, table=settings.table)
+    setup = setup_from_settings(settings)
+    if only == "models" and not settings.models:
+        raise ConfigError("`lockgate test --only models` needs `models = package.module:Base` in the "
+                          "[lockgate] section (or [tool.lockgate]) naming your SQLAlchemy models.")
+    if only == "setup" and setup is None:
+        raise ConfigError("`lockgate test --only setup` needs a canonical schema: set `setup_sql` "
+                          "(a schema.sql) or `setup_metadata` in the [lockgate] section.")
+    reports = []
+    if only in (None, "stairway"):
+        reports.append(stairway(url, **where))
+    if only in (None, "models") and settings.models:
+        reports.append(head_matches_models(url, models=settings.models, **where))
+    if only in (None, "setup") and setup is not None:
+        reports.append(setup_equivalence(url, setup=setup, **where))
+    return reports
