@@ -190,3 +190,14 @@ def test_check_with_models_that_do_not_import(capsys, sqlite_url, tmp_path, make
     assert cli(capsys, "-c", ini, "--url", sqlite_url, "upgrade").code == 0
     assert_clean_error(cli(capsys, "-c", ini, "--url", sqlite_url, "check"), 2,
                        "nowhere_models:Base cannot be imported")
+
+
+def test_the_example_matches_its_models_including_inline_unique(capsys, db_url):
+    """busy's scripts write `email ... UNIQUE` inline, which SQLite reflection misses."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "busy" / "development.ini"
+    assert cli(capsys, "-c", example, "--url", db_url, "-q", "upgrade").code == 0
+    r = cli(capsys, "-c", example, "--url", db_url, "check")
+    assert r.code == 0, r.err
+    assert "models match the scripts" in r.out

@@ -173,11 +173,37 @@ def _compare(engine, metadata, exclude: set) -> SchemaDelta:
             "compare_type": True, "compare_server_default": True,
             "include_name": include_name, "target_metadata": metadata})
         script = produce_migrations(context, metadata)
-    differences = [describe(diff) for diff in script.upgrade_ops.as_diffs()]
+        upgrade_ops = script.upgrade_ops
+        if engine.dialect.name == "sqlite":
+            upgrade_ops = _without_known_sqlite_uniques(connection, upgrade_ops)
+    differences = [describe(diff) for diff in upgrade_ops.as_diffs()]
     if not differences:
         return SchemaDelta()
-    return SchemaDelta(differences, render_sql(script.upgrade_ops.ops, engine.dialect),
-                       render_sql(script.downgrade_ops.ops, engine.dialect))
+    return SchemaDelta(differences, render_sql(upgrade_ops.ops, engine.dialect),
+                       render_sql(upgrade_ops.reverse().ops, engine.dialect))
+
+
+def _without_known_sqlite_uniques(connection, upgrade_ops):
+    """Drop "add unique constraint" ops that SQLite already has as inline ``UNIQUE``.
+
+    SQLAlchemy's SQLite reflection misses a column's inline ``UNIQUE``, so
+    Alembic would report it as missing on every comparison.
+    """
+    from alembic.operations import ops
+
+    from .snapshot import sqlite_uniques
+
+    kept = []
+    for op in upgrade_ops.ops:
+        if isinstance(op, ops.ModifyTableOps):
+            known = {tuple(u["column_names"]) for u in sqlite_uniques(connection, op.table_name)}
+            op.ops = [child for child in op.ops
+                      if not (isinstance(child, ops.CreateUniqueConstraintOp)
+                              and tuple(child.columns) in known)]
+            if not op.ops:
+                continue
+        kept.append(op)
+    return ops.UpgradeOps(ops=kept)
 
 
 def render_sql(operations, dialect) -> str:

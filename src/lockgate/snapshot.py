@@ -93,7 +93,7 @@ def _table_items(inspector, dialect, table: str) -> dict[str, str]:
     uniques = set()
     found = _optional(inspector.get_unique_constraints, table)
     if dialect.name == "sqlite":
-        found = _sqlite_uniques(inspector.bind, table)
+        found = sqlite_uniques(inspector.bind, table)
     for unique in found:
         uniques.add(tuple(unique["column_names"]))
         items[f"unique {_columns(unique['column_names'])}"] = ""
@@ -116,7 +116,7 @@ def _table_items(inspector, dialect, table: str) -> dict[str, str]:
     return items
 
 
-def _sqlite_uniques(connection, table: str) -> list[dict]:
+def sqlite_uniques(connection, table: str) -> list[dict]:
     """Unique constraints as SQLite itself lists them.
 
     SQLAlchemy finds them by parsing the CREATE TABLE text and misses a
