@@ -1,31 +1,48 @@
-"""lockgate: database schema migrations for SQLAlchemy, one tracked script at a time."""
+"""lockgate: database schema migrations for SQLAlchemy, one tracked script at a time.
 
-from .engine import DBMigrator, RunResult, ScriptRun
-from .planning import ScriptState, Status, Verification
-from .errors import (
-    AuthoringError,
-    ConfigError,
-    DatabaseUnreachableError,
-    DriftError,
-    HalfMigratedError,
-    IrreversibleScriptError,
-    LockgateError,
-    LockTimeoutError,
-    ScriptFailedError,
-    ScriptLayoutError,
-    ScriptLoadError,
-    UnknownVersionError,
-)
-from .execution import run_sql_file
-from .setups import MetaDataSetUp, SQLFileSetUp
-from .tracking import AppliedScript
+Names are imported on first use, so ``import lockgate`` (as the pytest plugin
+and the command line do) costs nothing until the engine is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DBMigrator", "MetaDataSetUp", "SQLFileSetUp", "run_sql_file",
-    "Status", "ScriptState", "Verification", "RunResult", "ScriptRun", "AppliedScript",
-    "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
-    "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
-    "ScriptFailedError", "LockTimeoutError", "HalfMigratedError", "DriftError", "AuthoringError",
-]
+_WHERE = {
+    "DBMigrator": "engine", "RunResult": "engine", "ScriptRun": "engine",
+    "Status": "planning", "ScriptState": "planning", "Verification": "planning",
+    "run_sql_file": "execution", "MetaDataSetUp": "setups", "SQLFileSetUp": "setups",
+    "AppliedScript": "tracking",
+    **dict.fromkeys([
+        "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
+        "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
+        "ScriptFailedError", "LockTimeoutError", "HalfMigratedError", "DriftError",
+        "AuthoringError"], "errors"),
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lockgate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
+
+
+if TYPE_CHECKING:  # for type checkers and editors
+    from .engine import DBMigrator, RunResult, ScriptRun  # noqa: F401
+    from .errors import *  # noqa: F401,F403
+    from .execution import run_sql_file  # noqa: F401
+    from .planning import ScriptState, Status, Verification  # noqa: F401
+    from .setups import MetaDataSetUp, SQLFileSetUp  # noqa: F401
+    from .tracking import AppliedScript  # noqa: F401
