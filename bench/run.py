@@ -1,0 +1,450 @@
+"""Side-by-side benchmark: lockgate vs Alembic vs yoyo vs the raw floors (issue 6).
+
+    python bench/run.py [--quick] [--n 100,1000] [--db sqlite,postgresql,mariadb]
+                        [--runs R] [--tools lockgate,floor,alembic,yoyo,split]
+                        [--split-mb 10] [--json results.json]
+
+Peers are optional and never installed by this script; for the full table:
+
+    pip install alembic yoyo-migrations sqlparse pglast
+
+Every tool runs as a separate subprocess (its CLI), every apply measurement
+gets a fresh database, and each row is the median of R runs.  See
+docs/benchmarks.md for what each row means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+PY = sys.executable
+PG_ADMIN = "host=127.0.0.1 port=5432 user=root dbname=postgres"
+MY_HOST, MY_PORT = "127.0.0.1", 3306
+ALL_TOOLS = ("floor", "lockgate", "alembic", "alembic-1tx", "yoyo", "split")
+
+
+def has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class Database:
+    """A fresh, empty database per call to new(); dropped again by drop()."""
+
+    def __init__(self, kind: str, tmp: Path):
+        self.kind, self.tmp, self.made = kind, tmp, []
+
+    def new(self) -> dict:
+        name = "bench_" + secrets.token_hex(5)
+        if self.kind == "sqlite":
+            path = self.tmp / f"{name}.db"
+            db = {"name": name, "path": str(path), "sa": f"sqlite:///{path}", "yoyo": f"sqlite:///{path}",
+                  "floor": str(path)}
+        elif self.kind == "postgresql":
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
+            db = {"name": name, "sa": f"postgresql+psycopg://root@127.0.0.1:5432/{name}",
+                  "yoyo": f"postgresql+psycopg://root@127.0.0.1:5432/{name}",
+                  "floor": f"host=127.0.0.1 port=5432 user=root dbname={name}"}
+        elif self.kind == "mariadb":
+            import pymysql
+
+            c = pymysql.connect(host=MY_HOST, port=MY_PORT, user="root", password="", autocommit=True)
+            c.cursor().execute(f"CREATE DATABASE `{name}`")
+            c.close()
+            db = {"name": name, "sa": f"mysql+pymysql://root@{MY_HOST}:{MY_PORT}/{name}",
+                  "yoyo": f"mysql://root@{MY_HOST}:{MY_PORT}/{name}",
+                  "floor": f"{MY_HOST}:{MY_PORT}/{name}"}
+        else:
+            raise ValueError(f"unknown database {self.kind!r}")
+        self.made.append(db)
+        return db
+
+    def drop(self, db: dict) -> None:
+        if self.kind == "sqlite":
+            Path(db["path"]).unlink(missing_ok=True)
+        elif self.kind == "postgresql":
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{db["name"]}" WITH (FORCE)')
+        else:
+            import pymysql
+
+            c = pymysql.connect(host=MY_HOST, port=MY_PORT, user="root", password="", autocommit=True)
+            c.cursor().execute(f"DROP DATABASE IF EXISTS `{db['name']}`")
+            c.close()
+
+    def reachable(self) -> str | None:
+        try:
+            self.drop(self.new())
+        except Exception as e:  # noqa: BLE001 -- any failure means: skip this database
+            return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+        return None
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+def sql_for(i: int) -> str:
+    return f"CREATE TABLE t_{i} (id INTEGER)"
+
+
+_WORKLOADS: dict = {}
+
+
+def make_workloads(root: Path, n: int, tools: set[str]) -> dict:
+    """The N-script folders of every tool, generated once per N and shared by every database."""
+    if n in _WORKLOADS:
+        return _WORKLOADS[n]
+    w: dict[str, Path] = {}
+    _WORKLOADS[n] = w
+    lg = root / f"lockgate_{n}"
+    lg.mkdir()
+    for i in range(1, n + 1):
+        (lg / f"{i}_t.sql").write_text(sql_for(i) + ";\n")
+    w["lockgate"] = w["floor"] = lg
+    if tools & {"alembic", "alembic-1tx"}:
+        al = root / f"alembic_{n}"
+        (al / "versions").mkdir(parents=True)
+        (al / "env.py").write_text(ALEMBIC_ENV)
+        width = len(str(n))
+        prev = None
+        for i in range(1, n + 1):
+            rev = f"r{i:0{width}d}"
+            (al / "versions" / f"{rev}_t.py").write_text(
+                f'"""t_{i}"""\nfrom alembic import op\n\nrevision = {rev!r}\ndown_revision = {prev!r}\n'
+                f"branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+                f"    op.execute({sql_for(i)!r})\n\n\ndef downgrade():\n    op.execute('DROP TABLE t_{i}')\n"
+            )
+            prev = rev
+        w["alembic"] = al
+    if "yoyo" in tools:
+        yo = root / f"yoyo_{n}"
+        yo.mkdir()
+        width = len(str(n))
+        for i in range(1, n + 1):
+            (yo / f"{i:0{width}d}_t.sql").write_text(sql_for(i) + ";\n")
+        w["yoyo"] = yo
+    return w
+
+
+ALEMBIC_ENV = '''\
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+per_migration = config.get_main_option("bench_transaction_per_migration") == "true"
+with engine.connect() as connection:
+    context.configure(connection=connection, transaction_per_migration=per_migration)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+
+def alembic_ini(tmp: Path, script_dir: Path, url: str, per_migration: bool) -> Path:
+    ini = tmp / f"alembic_{secrets.token_hex(4)}.ini"
+    ini.write_text(
+        "[alembic]\n"
+        f"script_location = {script_dir}\n"
+        f"sqlalchemy.url = {url.replace('%', '%%')}\n"
+        f"bench_transaction_per_migration = {'true' if per_migration else 'false'}\n"
+    )
+    return ini
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def commands(tool: str, action: str, db: dict, w: dict, tmp: Path, kind: str) -> list[str] | None:
+    """The CLI invocation of tool for action (apply / noop / status / history), or None."""
+    if tool == "floor":
+        if action == "apply":
+            return [PY, str(HERE / "floor.py"), "apply", kind, db["floor"], str(w["floor"])]
+        if action in ("noop", "status"):
+            return [PY, str(HERE / "floor.py"), "read", kind, db["floor"]]
+        return None
+    if tool == "lockgate":
+        base = [str(BIN / "lockgate"), "--url", db["sa"], "--directory", str(w["lockgate"]), "-q"]
+        return base + [{"apply": "upgrade", "noop": "upgrade", "status": "status", "history": "history"}[action]]
+    if tool in ("alembic", "alembic-1tx"):
+        if tool == "alembic-1tx" and action != "apply":
+            return None
+        ini = db.setdefault(f"ini-{tool}", str(alembic_ini(tmp, w["alembic"], db["sa"], tool == "alembic")))
+        sub = {"apply": ["upgrade", "head"], "noop": ["upgrade", "head"], "status": ["current"],
+               "history": ["history"]}[action]
+        return [str(BIN / "alembic"), "-c", ini, *sub]
+    if tool == "yoyo":
+        if action in ("apply", "noop"):
+            return [str(BIN / "yoyo"), "apply", "--no-config-file", "--batch", "--database", db["yoyo"], str(w["yoyo"])]
+        if action == "status":
+            return [str(BIN / "yoyo"), "list", "--no-config-file", "--batch", "--database", db["yoyo"], str(w["yoyo"])]
+        return None
+    raise ValueError(tool)
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - t
+    if p.returncode:
+        raise RuntimeError(f"{' '.join(cmd[:3])}... exited {p.returncode}: {p.stderr.strip()[-800:]}")
+    return elapsed
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+class Results:
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.notes: list[str] = []
+
+    def add(self, workload: str, db: str, n, tool: str, times: list[float], unit: str = "s", **extra):
+        row = {"workload": workload, "db": db, "n": n, "tool": tool, "unit": unit, "runs": times,
+               "median": statistics.median(times), **extra}
+        self.rows.append(row)
+        shown = f"{row['median']:.3f} {unit}" if unit == "s" else f"{row['median']:.2f} {unit}"
+        print(f"  {workload:<8} {db:<10} {str(n):>6} {tool:<14} {shown}", file=sys.stderr, flush=True)
+
+    def note(self, text: str):
+        self.notes.append(text)
+        print(f"  note: {text}", file=sys.stderr, flush=True)
+
+
+def bench_db(kind: str, n: int, tools: list[str], runs: int, tmp: Path, res: Results) -> None:
+    database = Database(kind, tmp)
+    w = make_workloads(tmp, n, set(tools))
+    for tool in tools:
+        if tool == "split":
+            continue
+        # (a) apply N scripts, a fresh database per run
+        times = []
+        applied = None
+        try:
+            for r in range(runs):
+                db = database.new()
+                cmd = commands(tool, "apply", db, w, tmp, kind)
+                times.append(timed(cmd, tmp))
+                if r == runs - 1:
+                    applied = db
+                else:
+                    database.drop(db)
+        except RuntimeError as e:
+            res.note(f"{tool} apply N={n} on {kind} failed: {e}")
+            continue
+        res.add("apply", kind, n, tool, times)
+        if applied is None:
+            continue
+        # (b) nothing to do, (c) status / history: read-only, on the database just applied
+        for action in ("noop", "status", "history"):
+            cmd = commands(tool, action, applied, w, tmp, kind)
+            if cmd is None:
+                continue
+            try:
+                res.add(action, kind, n, tool, [timed(cmd, tmp) for _ in range(runs)])
+            except RuntimeError as e:
+                res.note(f"{tool} {action} N={n} on {kind} failed: {e}")
+        database.drop(applied)
+
+
+def bench_startup(runs: int, tmp: Path, res: Results) -> None:
+    for tool, code in (("python -c pass", "pass"), ("import sqlalchemy", "import sqlalchemy")):
+        res.add("startup", "-", "-", tool, [timed([PY, "-c", code], tmp) for _ in range(runs)])
+
+
+def generate_pg_file(path: Path, mb: float) -> int:
+    """An INSERT-heavy PostgreSQL data load with the shapes that trip splitters up."""
+    target = int(mb * 1024 * 1024)
+    parts = [
+        "-- generated by bench/run.py\n",
+        "CREATE TABLE load_t (id integer PRIMARY KEY, name text, note text, data jsonb);\n",
+        "CREATE FUNCTION load_f(x integer) RETURNS integer LANGUAGE plpgsql AS $body$\n"
+        "BEGIN\n  -- a ; inside a dollar quote\n  RETURN x + 1;\nEND;\n$body$;\n",
+    ]
+    size = sum(len(p) for p in parts)
+    i = 0
+    with path.open("w", encoding="utf-8") as f:
+        f.writelines(parts)
+        while size < target:
+            rows = []
+            for _ in range(50):
+                i += 1
+                rows.append(
+                    f"({i}, 'name ''{i}''; not the end', E'line\\n{i}', "
+                    f"'{{\"k\": {i}, \"s\": \"a;b\"}}')"
+                )
+            stmt = "/* batch */ INSERT INTO load_t (id, name, note, data) VALUES\n  " + ",\n  ".join(rows) + ";\n"
+            f.write(stmt)
+            size += len(stmt)
+    return size
+
+
+def bench_split(mb: float, runs: int, tools: list[str], tmp: Path, res: Results, budget: float) -> None:
+    path = tmp / "load.sql"
+    size = generate_pg_file(path, mb)
+    sql = path.read_text(encoding="utf-8")
+    megabytes = size / 1e6
+    splitters = []
+    if "lockgate" in tools:
+        from lockgate.sqlsplit import split_sql
+
+        splitters.append(("lockgate", lambda: len(split_sql(sql, "postgresql"))))
+    if "split" in tools:
+        if has("sqlparse"):
+            import sqlparse
+
+            splitters.append(("sqlparse", lambda: len(sqlparse.split(sql))))
+        else:
+            res.note("sqlparse not installed: its split row is skipped (pip install sqlparse)")
+        if has("pglast"):
+            import pglast
+
+            splitters.append(("pglast", lambda: len(pglast.split(sql))))
+        else:
+            res.note("pglast not installed: its split row is skipped (pip install pglast)")
+    for name, fn in splitters:
+        times, count, spent = [], None, 0.0
+        for _ in range(runs):
+            t = time.perf_counter()
+            count = fn()
+            times.append(time.perf_counter() - t)
+            spent += times[-1]
+            if spent > budget:  # slow splitters (sqlparse) get fewer runs
+                break
+        rates = [megabytes / t for t in times]
+        res.add("split", "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=count,
+                seconds=statistics.median(times))
+
+
+# --------------------------------------------------------------------------- table
+
+
+def with_ratios(rows: list[dict]) -> None:
+    floor = {}
+    for r in rows:
+        if r["tool"] == "floor":
+            floor[(r["workload"], r["db"], r["n"])] = r["median"]
+        if r["tool"] == "import sqlalchemy":
+            floor["import sqlalchemy"] = r["median"]
+    lock = {(r["workload"], r["db"], r["n"]): r["median"] for r in rows if r["tool"] == "lockgate"}
+    for r in rows:
+        key = (r["workload"], r["db"], r["n"])
+        f = floor.get(key) if r["workload"] != "history" else floor.get(("status", r["db"], r["n"]))
+        if r["workload"] == "split":
+            pg = next((x["median"] for x in rows if x["workload"] == "split" and x["tool"] == "pglast"), None)
+            r["x_floor"] = pg / r["median"] if pg else None  # how many times slower than pglast
+            # as elsewhere, lockgate's time over the peer's (below 1: lockgate is faster)
+            r["lockgate_vs_peer"] = r["median"] / lock[key] if key in lock and r["tool"] != "lockgate" else None
+            continue
+        r["x_floor"] = r["median"] / f if f and r["tool"] != "floor" else None
+        r["lockgate_vs_peer"] = (
+            lock[key] / r["median"] if key in lock and r["tool"] not in ("lockgate", "floor") else None
+        )
+        if r["workload"] in ("noop", "status", "history") and "import sqlalchemy" in floor:
+            r["above_import_sqlalchemy"] = r["median"] - floor["import sqlalchemy"]
+
+
+def table(rows: list[dict]) -> str:
+    head = ("workload", "db", "N", "tool", "median", "x floor", "lockgate/peer")
+    lines = [head]
+    for r in rows:
+        med = f"{r['median']:.3f} s" if r["unit"] == "s" else f"{r['median']:.2f} MB/s"
+        xf = f"{r['x_floor']:.2f}x" if r.get("x_floor") else ""
+        lp = f"{r['lockgate_vs_peer']:.2f}" if r.get("lockgate_vs_peer") else ""
+        lines.append((r["workload"], r["db"], str(r["n"]), r["tool"], med, xf, lp))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(line)) + " |" for line in lines]
+    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for dist in ("lockgate", "sqlalchemy", "alembic", "yoyo-migrations", "psycopg", "pymysql", "sqlparse", "pglast"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="seconds-long smoke run: small N, 1 run, small split file")
+    ap.add_argument("--n", help="comma-separated script counts (default 100,1000; --quick: 10)")
+    ap.add_argument("--db", default="sqlite,postgresql,mariadb", help="comma-separated databases")
+    ap.add_argument("--runs", type=int, help="runs per median (default 5; --quick: 1)")
+    ap.add_argument("--tools", default=",".join(ALL_TOOLS),
+                    help="subset of: floor,lockgate,alembic,alembic-1tx,yoyo,split (split = sqlparse/pglast rows)")
+    ap.add_argument("--split-mb", type=float, help="size of the generated splitter file (default 10; --quick: 0.2)")
+    ap.add_argument("--json", help="write the results as JSON to this file")
+    a = ap.parse_args(argv)
+
+    runs = a.runs or (1 if a.quick else 5)
+    ns = [int(x) for x in (a.n or ("10" if a.quick else "100,1000")).split(",")]
+    dbs = [x.strip() for x in a.db.split(",") if x.strip()]
+    split_mb = a.split_mb or (0.2 if a.quick else 10)
+    tools = [t.strip() for t in a.tools.split(",") if t.strip()]
+    res = Results()
+    for t in tools:
+        if t not in ALL_TOOLS:
+            ap.error(f"unknown tool {t!r}")
+    for tool, module, pip in (("alembic", "alembic", "alembic"), ("alembic-1tx", "alembic", "alembic"),
+                              ("yoyo", "yoyo", "yoyo-migrations")):
+        if tool in tools and not (has(module) and (BIN / tool.split("-")[0]).exists()):
+            res.note(f"{tool} skipped: not installed (pip install {pip})")
+            tools.remove(tool)
+
+    tmp = Path(tempfile.mkdtemp(prefix="lockgate-bench-"))
+    try:
+        bench_startup(runs, tmp, res)
+        for kind in dbs:
+            why = Database(kind, tmp).reachable()
+            if why:
+                res.note(f"{kind} skipped: not reachable ({why})")
+                continue
+            for n in ns:
+                bench_db(kind, n, tools, runs, tmp, res)
+        if "lockgate" in tools or "split" in tools:
+            bench_split(split_mb, runs, tools, tmp, res, budget=5 if a.quick else 30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    with_ratios(res.rows)
+    print(table(res.rows))
+    for note in res.notes:
+        print(f"note: {note}")
+    if a.json:
+        Path(a.json).write_text(json.dumps(
+            {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}, "versions": versions(),
+             "runs": runs, "n": ns, "databases": dbs, "rows": res.rows, "notes": res.notes}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
