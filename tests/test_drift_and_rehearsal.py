@@ -225,18 +225,24 @@ def test_rehearse_fails_when_a_pending_script_would_fail(engine, db_url, db_back
     assert catalog(engine) == before
 
 
-def test_a_lock_waiter_is_told_who_holds_the_lock(db_url, make_scripts, capsys):
-    scripts = make_scripts({"1_slow.py": """
+def test_a_lock_waiter_is_told_who_holds_the_lock(db_url, make_scripts, capsys, tmp_path):
+    marker = tmp_path / "running"
+    scripts = make_scripts({"1_slow.py": f"""
         import time
+        from pathlib import Path
 
         def upgrade(connection):
+            Path({str(marker)!r}).touch()
             time.sleep(1.5)
     """})
     engine = sa.create_engine(db_url)
     first = threading.Thread(target=lambda: DBMigrator(engine, directory=scripts).upgrade())
     first.start()
     try:
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while not marker.exists():  # the first run holds the lock and is inside its script
+            assert time.monotonic() < deadline and first.is_alive()
+            time.sleep(0.02)
         r = cli(capsys, "--url", db_url, "--directory", scripts, "upgrade")
     finally:
         first.join()
