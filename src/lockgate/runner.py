@@ -97,17 +97,23 @@ class ScriptRunner:
         return (lambda: self._execute(connection, script, direction, module, sql)), transactional
 
     def _journaled(self, connection, script, direction, work, started) -> int:
-        with connection.begin():
-            if direction == UPGRADE:
-                self.tracking.record(connection, script, None, state=STARTED,
-                                     vcs_revision=self._revision(script))
-            else:
-                self.tracking.mark(connection, script.version, REVERTING)
+        """One transaction: the journal row, the script, the row marked done.
+
+        MySQL commits implicitly *before* a DDL statement, so the ``started``
+        row is committed the moment the script first changes the schema, and
+        rolled back with everything else when it fails before doing so.
+        """
         effects = Effects(self.adapter)
         try:
-            with self._watching(connection, effects), connection.begin():
+            with connection.begin():
                 self.adapter.begin_script(connection, self.settings)
-                work()
+                if direction == UPGRADE:
+                    self.tracking.record(connection, script, None, state=STARTED,
+                                         vcs_revision=self._revision(script))
+                else:
+                    self.tracking.mark(connection, script.version, REVERTING)
+                with self._watching(connection, effects):
+                    work()
                 elapsed = _ms(started)
                 if direction == UPGRADE:
                     self.tracking.mark(connection, script.version, APPLIED, execution_ms=elapsed,
@@ -116,7 +122,9 @@ class ScriptRunner:
                     self.tracking.remove(connection, script.version)
         except ScriptFailedError as exc:
             exc.partial = effects.committed
-            if not exc.partial:  # nothing stayed behind: undo the journal entry too
+            if not exc.partial:
+                # A failing first DDL statement committed the journal row but nothing of
+                # the script: take the row back.
                 with connection.begin():
                     if direction == UPGRADE:
                         self.tracking.remove(connection, script.version)
