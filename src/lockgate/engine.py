@@ -92,7 +92,7 @@ class DBMigrator:
         with self._session() as connection:
             with connection.begin():
                 exists = self.tracking.exists(connection)
-                applied = self.tracking.read(connection)
+                applied = self.tracking.read(connection, exists)
         return build_status(scripts, applied, exists)
 
     def pending(self) -> list[Script]:
@@ -284,7 +284,7 @@ class DBMigrator:
         with connection.begin():
             self.adapter.begin_script(connection)
             adopted = self.tracking.ensure(connection, {s.version: s for s in scripts})
-            applied = self.tracking.read(connection)
+            applied = self.tracking.read(connection, exists=True)
         _refuse_unfinished(applied)
         return applied, adopted
 

@@ -107,9 +107,12 @@ class TrackingTable:
     def create(self, connection) -> None:
         self.table.create(connection, checkfirst=True)
 
-    def read(self, connection) -> dict[str, AppliedScript]:
-        """Every applied script by version, in one query (legacy rows if that is all there is)."""
-        if self.exists(connection):
+    def read(self, connection, exists: bool | None = None) -> dict[str, AppliedScript]:
+        """Every applied script by version, in one query (legacy rows if that is all there is).
+
+        :param exists: whether the table exists, when the caller already asked.
+        """
+        if exists if exists is not None else self.exists(connection):
             rows = connection.execute(sa.select(self.table)).all()
             return {row.version: AppliedScript(**row._asdict()) for row in rows}
         legacy = self.legacy_table(connection)
