@@ -11,14 +11,10 @@ for that dialect. ``add_script`` writes that SQL into the new script and
 from __future__ import annotations
 
 import io
-import secrets
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .database import connect, create_engine_from_settings, safe_url, scrub
-from .errors import ConfigError, LockgateError
+from .database import connect
+from .errors import ConfigError
 
 INSTALL_HINT = 'pip install "lockgate[models]" (or pip install "alembic>=1.13")'
 
@@ -83,61 +79,15 @@ def load_metadata(reference: str):
     return metadata
 
 
-@contextmanager
 def shadow_database(target_url, shadow_url=None, engine_options=None):
-    """An engine on a scratch database of the target's dialect, dropped afterwards.
+    """An engine on an empty database of the target's dialect to apply the scripts to.
 
     A ``shadow_url`` given by the user is used as it is and left in place.
-    SQLite gets a file in a temporary folder; PostgreSQL and MariaDB get a new
-    database ``lockgate_shadow_<hex>`` on the target's server.
     """
-    from sqlalchemy.engine import make_url
+    from .scratch import scratch_engine
 
-    if shadow_url:
-        yield from _disposing(create_engine_from_settings(shadow_url))
-        return
-    url = make_url(target_url)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="lockgate_shadow_") as folder:
-            yield from _disposing(create_engine_from_settings(f"sqlite:///{Path(folder) / 'shadow.db'}"))
-        return
-    if backend not in ("postgresql", "mysql", "mariadb"):
-        raise ConfigError(f"lockgate cannot create a scratch {backend} database: pass --shadow-url URL.")
-    name = f"lockgate_shadow_{secrets.token_hex(6)}"
-    admin = create_engine_from_settings(target_url, engine_options)
-    try:
-        _admin_execute(admin, f"CREATE DATABASE {name}", name)
-        try:
-            yield from _disposing(create_engine_from_settings(url.set(database=name), engine_options))
-        finally:
-            _admin_execute(admin, f"DROP DATABASE {name}", name)
-    finally:
-        admin.dispose()
-
-
-def _disposing(engine):
-    """Yield the engine once and dispose it afterwards (used with ``yield from``)."""
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _admin_execute(admin, statement: str, name: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    with connect(admin) as connection:
-        try:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text(statement))
-        except DBAPIError as exc:
-            detail = scrub(str(exc.orig or exc).strip().splitlines()[0], admin.url)
-            raise LockgateError(
-                f"Could not run `{statement}` for the scratch database on {safe_url(admin.url)}: "
-                f"{detail}. Grant the user the right to create databases, or pass --shadow-url "
-                "with the URL of an empty database to use instead."
-            ) from None
+    return scratch_engine(target_url, given_url=shadow_url, engine_options=engine_options,
+                          prefix="lockgate_shadow_")
 
 
 def schema_delta(settings, *, shadow_url=None) -> SchemaDelta:

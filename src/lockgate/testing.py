@@ -14,14 +14,10 @@ database itself is never touched. Each returns a :class:`CheckReport`.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .errors import IrreversibleScriptError, LockgateError, ScratchDatabaseError
+from .errors import IrreversibleScriptError, LockgateError
+from .scratch import scratch_engine
 from .snapshot import diff_snapshots, render_diff, take_snapshot
 
 OK, FAILED, IRREVERSIBLE = "ok", "failed", "irreversible"
@@ -64,91 +60,6 @@ class CheckReport:
         return "\n".join(lines)
 
 
-# -- scratch databases ---------------------------------------------------------
-
-
-def _url_of(url_or_engine):
-    from sqlalchemy.engine import make_url
-
-    from .database import choose_driver
-
-    return choose_driver(make_url(getattr(url_or_engine, "url", url_or_engine)))
-
-
-@contextmanager
-def scratch_database(url_or_engine):
-    """Yield the URL of a new empty database beside ``url_or_engine``'s; drop it on exit.
-
-    SQLite gets a file in a temporary folder; PostgreSQL and MariaDB/MySQL a
-    database ``lockgate_scratch_<hex>`` on the same server.
-
-    :raises ScratchDatabaseError: when the server refuses to create it.
-    """
-    url = _url_of(url_or_engine)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix="lockgate_scratch_")
-        try:
-            yield url.set(database=os.path.join(folder, "scratch.sqlite"))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    if backend not in ("postgresql", "mysql", "mariadb"):
-        raise ScratchDatabaseError(
-            f"lockgate cannot make scratch databases on {backend}; the checks run on SQLite, "
-            "PostgreSQL and MariaDB/MySQL. Give a URL of one of those.")
-    name = f"lockgate_scratch_{secrets.token_hex(6)}"
-    admin = _admin_engine(url)
-    try:
-        _execute_admin(admin, url, f"CREATE DATABASE {name}", "create")
-        try:
-            yield url.set(database=name)
-        finally:
-            if backend == "postgresql":
-                _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "drop")
-            else:
-                _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name}", "drop")
-    finally:
-        admin.dispose()
-
-
-def _admin_engine(url):
-    from .database import create_engine_from_settings
-
-    engine = create_engine_from_settings(url)
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
-def _execute_admin(admin, url, statement: str, verb: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    from .database import connect, safe_url, scrub
-
-    try:
-        with connect(admin) as connection:
-            connection.execute(text(statement))
-    except DBAPIError as exc:
-        detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), url)
-        raise ScratchDatabaseError(
-            f"Could not {verb} a scratch database on the server of {safe_url(url)}: {detail}. The "
-            "checks need a user allowed to create and drop databases (CREATEDB on PostgreSQL, "
-            "CREATE and DROP privileges on MariaDB)."
-        ) from None
-
-
-@contextmanager
-def _scratch_engine(url_or_engine):
-    from .database import create_engine_from_settings
-
-    with scratch_database(url_or_engine) as url:
-        engine = create_engine_from_settings(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
 def _migrator(engine, package, directory, table):
     from .engine import DBMigrator
 
@@ -170,7 +81,7 @@ def stairway(url_or_engine, package: str | None = None, directory=None, *,
     :param url_or_engine: a URL or engine whose server (or SQLite) hosts the scratch database.
     """
     report = CheckReport("stairway")
-    with _scratch_engine(url_or_engine) as engine:
+    with scratch_engine(url_or_engine) as engine:
         migrator = _migrator(engine, package, directory, table)
         for script in migrator.scripts():
             name = f"{script.version} ({script.main_file.name})"
@@ -220,7 +131,7 @@ def head_matches_models(url_or_engine, package: str | None = None, directory=Non
         models = object_from_reference(models)
     metadata = MetaDataSetUp(models).metadata
     report = CheckReport("head matches models")
-    with _scratch_engine(url_or_engine) as scripts_engine, _scratch_engine(url_or_engine) as models_engine:
+    with scratch_engine(url_or_engine) as scripts_engine, scratch_engine(url_or_engine) as models_engine:
         try:
             _migrator(scripts_engine, package, directory, table).upgrade()
         except LockgateError as exc:
@@ -243,7 +154,7 @@ def setup_equivalence(url_or_engine, package: str | None = None, directory=None,
     scripts make that the canonical schema lacks.
     """
     report = CheckReport("setup equivalence")
-    with _scratch_engine(url_or_engine) as scripts_engine, _scratch_engine(url_or_engine) as setup_engine:
+    with scratch_engine(url_or_engine) as scripts_engine, scratch_engine(url_or_engine) as setup_engine:
         try:
             _migrator(scripts_engine, package, directory, table).set_up_migration(run_scripts=True)
             _migrator(setup_engine, package, directory, table).set_up_migration(init_migration=setup)

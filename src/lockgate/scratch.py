@@ -1,0 +1,106 @@
+"""Throwaway databases beside a target one, for comparisons that must not touch it.
+
+Used by ``check``/``add_script`` (the shadow database the scripts are applied
+to) and by ``lockgate test`` and the pytest plugin. SQLite gets a file in a
+temporary folder; PostgreSQL and MariaDB/MySQL a database ``<prefix><hex>``
+created on the target's server and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
+
+from .errors import ScratchDatabaseError
+
+SCRATCH_PREFIX = "lockgate_scratch_"
+
+
+def _url_of(url_or_engine):
+    from sqlalchemy.engine import make_url
+
+    from .database import choose_driver
+
+    return choose_driver(make_url(getattr(url_or_engine, "url", url_or_engine)))
+
+
+@contextmanager
+def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
+    """Yield the URL of a new empty database beside ``url_or_engine``'s; drop it on exit.
+
+    :raises ScratchDatabaseError: when the server refuses to create it.
+    """
+    url = _url_of(url_or_engine)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix=prefix)
+        try:
+            yield url.set(database=os.path.join(folder, "scratch.sqlite"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    if backend not in ("postgresql", "mysql", "mariadb"):
+        raise ScratchDatabaseError(
+            f"lockgate cannot make scratch databases on {backend}, only on SQLite, PostgreSQL "
+            "and MariaDB/MySQL. Give a URL of one of those (for add_script and check: "
+            "--shadow-url with an empty database).")
+    name = f"{prefix}{secrets.token_hex(6)}"
+    admin = _admin_engine(url)
+    try:
+        _execute_admin(admin, url, f"CREATE DATABASE {name}", "create")
+        try:
+            yield url.set(database=name)
+        finally:
+            force = " WITH (FORCE)" if backend == "postgresql" else ""
+            _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name}{force}", "drop")
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def scratch_engine(url_or_engine, *, given_url=None, engine_options=None, prefix: str = SCRATCH_PREFIX):
+    """An engine on a scratch database (or on ``given_url``, used as it is and kept)."""
+    from .database import create_engine_from_settings
+
+    if given_url:
+        engine = create_engine_from_settings(given_url, engine_options)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with scratch_database(url_or_engine, prefix) as url:
+        engine = create_engine_from_settings(url, engine_options)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _admin_engine(url):
+    from .database import create_engine_from_settings
+
+    engine = create_engine_from_settings(url)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _execute_admin(admin, url, statement: str, verb: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from .database import connect, safe_url, scrub
+
+    try:
+        with connect(admin) as connection:
+            connection.execute(text(statement))
+    except DBAPIError as exc:
+        detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), url)
+        raise ScratchDatabaseError(
+            f"Could not {verb} a scratch database on the server of {safe_url(url)}: {detail}. "
+            "Give the user the right to create and drop databases (CREATEDB on PostgreSQL, "
+            "CREATE and DROP on MariaDB), or for add_script and check pass --shadow-url with "
+            "the URL of an empty database to use instead."
+        ) from None
