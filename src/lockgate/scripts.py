@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.resources
+import os
 import re
 import sys
 import types
@@ -148,7 +149,12 @@ class ScriptSource:
 
     def find(self) -> list[Script]:
         """Every script in version order; all naming problems raised together."""
-        return classify(self.root().iterdir(), str(self))
+        root = self.root()
+        if isinstance(root, Path):
+            # scandir knows each entry's type without a stat call per file.
+            with os.scandir(root) as entries:
+                return classify(list(entries), str(self))
+        return classify(root.iterdir(), str(self))
 
 
 def is_ignored(name: str) -> bool:
@@ -168,6 +174,8 @@ def classify(items, where: str) -> list[Script]:
         if not match:
             continue
         number, rest, ext = int(match["version"]), match["rest"], match["ext"]
+        if isinstance(item, os.DirEntry):
+            item = Path(item.path)
         if ext == "sql" and rest in ("_upgrade", "_downgrade"):
             role = rest[1:]
             if role in extras.get(number, {}):
