@@ -126,7 +126,9 @@ def test_create_index_concurrently_runs_outside_a_transaction(postgresql_url, ma
         """,
         "2_downgrade.sql": "-- lockgate: no-transaction\nDROP INDEX CONCURRENTLY big_label;\n",
     })
-    assert cli(capsys, "--url", postgresql_url, "--directory", scripts, "upgrade").code == 0
+    # A statement timeout turns a regression (CIC waiting on the lock's transaction) into a failure.
+    assert cli(capsys, "--url", postgresql_url, "--directory", scripts, "--statement-timeout", "60s",
+               "upgrade").code == 0
     engine = sa.create_engine(postgresql_url)
     try:
         assert [i["name"] for i in sa.inspect(engine).get_indexes("big")] == ["big_label"]
@@ -268,5 +270,21 @@ def test_rehearsal_is_refused_with_a_reason_on_mariadb(mariadb_url, make_scripts
     try:
         with pytest.raises(LockgateError, match="implicitly"):
             DBMigrator(engine, directory=make_scripts(THREE)).rehearse()
+    finally:
+        engine.dispose()
+
+
+def test_create_index_concurrently_under_the_lock_with_psycopg2(postgresql_url, make_scripts, capsys):
+    """The lock's idle transaction must not pin an xmin with either driver, or CIC waits forever."""
+    url = postgresql_url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
+    scripts = make_scripts({
+        "1_table.sql": "CREATE TABLE big (id INTEGER);\n",
+        "2_index.sql": "-- lockgate: no-transaction\nCREATE INDEX CONCURRENTLY big_id ON big (id);\n",
+    })
+    r = cli(capsys, "--url", url, "--directory", scripts, "--statement-timeout", "60s", "upgrade")
+    assert r.code == 0, r.err
+    engine = sa.create_engine(url)
+    try:
+        assert [i["name"] for i in sa.inspect(engine).get_indexes("big")] == ["big_id"]
     finally:
         engine.dispose()
