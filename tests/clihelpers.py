@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
+from helpers import engine_for  # noqa: F401  (re-exported to the CLI tests)
 from lockgate import cli as lockgate_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,15 +155,6 @@ def write_ini(path: Path, url: str | None, *, package: str | None = "busy.migrat
 
 
 # -- looking at a database ---------------------------------------------------
-
-
-@contextmanager
-def engine_for(url: str):
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def table_names(url: str) -> set[str]:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from lockgate import DBMigrator
 
@@ -30,8 +31,8 @@ def engine(db_url):
 
 @contextmanager
 def engine_for(url):
-    """An engine on another database (``fresh_db()``), disposed on exit."""
-    engine = sa.create_engine(url)
+    """An engine on another database (``fresh_db()``), disposed on exit; no pooled leftovers."""
+    engine = sa.create_engine(url, poolclass=NullPool)
     try:
         yield engine
     finally:

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import dbservers
+from helpers import engine_for
 
 DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mariadb": "mysql+pymysql"}
 SERVER_BACKENDS = [pytest.param(b, marks=getattr(pytest.mark, b), id=b) for b in ("postgresql", "mariadb")]
 _handed_out: dict[str, list[str]] = {}  # backend -> database names, checked by a later test
-
-
-@contextmanager
-def engine_for(url):
-    engine = sa.create_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def table_names(url) -> list[str]:

@@ -10,7 +10,6 @@ import textwrap
 import time
 
 import pytest
-from sqlalchemy import create_engine
 
 from lockgate.database import create_engine_from_settings
 from lockgate.dialects import adapter_for
