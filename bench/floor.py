@@ -2,6 +2,8 @@
 
     python bench/floor.py apply DB URL DIRECTORY   # each script: execute, tracking INSERT, COMMIT
     python bench/floor.py read DB URL              # one SELECT of the tracking table
+    python bench/floor.py load sqlite PATH FILE    # executescript(FILE): the load floor
+                                                   # when no sqlite3 shell is installed
 
 DB is sqlite, postgresql or mariadb; URL is the plain driver target: a file
 path for sqlite, a libpq conninfo string for psycopg, host:port/dbname for
@@ -67,11 +69,22 @@ def read(db: str, url: str) -> None:
     sys.stdout.write(f"{len(rows)}\n")
 
 
+def load(db: str, url: str, path: str) -> None:
+    if db != "sqlite":
+        raise SystemExit("load: only sqlite (the other floors are the database's own client)")
+    conn, _ = connect(db, url)
+    with open(path, encoding="utf-8") as f:
+        conn.executescript(f.read())  # the file carries its own BEGIN/COMMIT
+    conn.close()
+
+
 if __name__ == "__main__":
     mode, db, url, *rest = sys.argv[1:]
     if mode == "apply":
         apply(db, url, rest[0])
     elif mode == "read":
         read(db, url)
+    elif mode == "load":
+        load(db, url, rest[0])
     else:
         raise SystemExit(f"unknown mode {mode!r}")

@@ -1,8 +1,10 @@
 """Side-by-side benchmark: lockgate vs Alembic vs yoyo vs the raw floors (issue 6).
 
     python bench/run.py [--quick] [--n 100,1000] [--db sqlite,postgresql,mariadb]
-                        [--runs R] [--tools lockgate,floor,alembic,yoyo,split]
-                        [--split-mb 10] [--json results.json]
+                        [--runs R] [--runs-large R] [--timeout S] [--budget S]
+                        [--tools lockgate,floor,alembic,yoyo,split] [--split-mb 10]
+                        [--load-mb 20] [--memory-mb 1024] [--memory-db sqlite]
+                        [--json results.json]
 
 Peers are optional and never installed by this script; for the full table:
 
@@ -23,11 +25,14 @@ import platform
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import dataload
+import proc
+import targets
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -35,6 +40,7 @@ PY = sys.executable
 PG_ADMIN = "host=127.0.0.1 port=5432 user=root dbname=postgres"
 MY_HOST, MY_PORT = "127.0.0.1", 3306
 ALL_TOOLS = ("floor", "lockgate", "alembic", "alembic-1tx", "yoyo", "split")
+LARGE_N = 10000  # from this N on, --runs-large applies
 
 
 def has(module: str) -> bool:
@@ -92,6 +98,27 @@ class Database:
             c = pymysql.connect(host=MY_HOST, port=MY_PORT, user="root", password="", autocommit=True)
             c.cursor().execute(f"DROP DATABASE IF EXISTS `{db['name']}`")
             c.close()
+
+    def count(self, db: dict, table: str) -> int:
+        """The number of rows in table: a check that a load really loaded."""
+        if self.kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(db["path"])
+        elif self.kind == "postgresql":
+            import psycopg
+
+            conn = psycopg.connect(db["floor"])
+        else:
+            import pymysql
+
+            conn = pymysql.connect(host=MY_HOST, port=MY_PORT, user="root", password="", database=db["name"])
+        try:
+            cur = conn.cursor()
+            cur.execute(f"SELECT COUNT(*) FROM {table}")
+            return cur.fetchone()[0]
+        finally:
+            conn.close()
 
     def reachable(self) -> str | None:
         try:
@@ -202,13 +229,9 @@ def commands(tool: str, action: str, db: dict, w: dict, tmp: Path, kind: str) ->
     raise ValueError(tool)
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    t = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - t
-    if p.returncode:
-        raise RuntimeError(f"{' '.join(cmd[:3])}... exited {p.returncode}: {p.stderr.strip()[-800:]}")
-    return elapsed
+def timed(cmd: list[str], cwd: Path, timeout: float | None = None) -> float:
+    """Wall seconds of one run of cmd; raises proc.Failed (one line) on failure or timeout."""
+    return proc.run(cmd, cwd, timeout)[0]
 
 
 # --------------------------------------------------------------------------- measurements
@@ -224,52 +247,82 @@ class Results:
                "median": statistics.median(times), **extra}
         self.rows.append(row)
         shown = f"{row['median']:.3f} {unit}" if unit == "s" else f"{row['median']:.2f} {unit}"
+        if "peak_mb" in extra:
+            shown += f", peak RSS {extra['peak_mb']:.1f} MB"
         print(f"  {workload:<8} {db:<10} {str(n):>6} {tool:<14} {shown}", file=sys.stderr, flush=True)
+
+    def add_failed(self, workload: str, db: str, n, tool: str, times: list[float], why: str):
+        """A row for a run that failed or timed out: no median, the reason in one line."""
+        self.rows.append({"workload": workload, "db": db, "n": n, "tool": tool, "unit": "s", "runs": times,
+                          "median": None, "failed": why})
+        print(f"  {workload:<8} {db:<10} {str(n):>6} {tool:<14} failed: {why}", file=sys.stderr, flush=True)
 
     def note(self, text: str):
         self.notes.append(text)
         print(f"  note: {text}", file=sys.stderr, flush=True)
 
 
-def bench_db(kind: str, n: int, tools: list[str], runs: int, tmp: Path, res: Results) -> None:
+def bench_db(kind: str, n: int, tools: list[str], runs: int, env: dict, res: Results) -> None:
+    tmp = env["tmp"]
     database = Database(kind, tmp)
     w = make_workloads(tmp, n, set(tools))
     for tool in tools:
         if tool == "split":
             continue
-        # (a) apply N scripts, a fresh database per run
-        times = []
-        applied = None
-        try:
-            for r in range(runs):
-                db = database.new()
-                cmd = commands(tool, "apply", db, w, tmp, kind)
-                times.append(timed(cmd, tmp))
-                if r == runs - 1:
-                    applied = db
-                else:
-                    database.drop(db)
-        except RuntimeError as e:
-            res.note(f"{tool} apply N={n} on {kind} failed: {e}")
-            continue
-        res.add("apply", kind, n, tool, times)
+        # (a) apply N scripts, a fresh database per run; the last one is kept for (b) and (c)
+        applied = bench_apply(kind, n, tool, runs, database, w, env, res)
         if applied is None:
             continue
         # (b) nothing to do, (c) status / history: read-only, on the database just applied
         for action in ("noop", "status", "history"):
             cmd = commands(tool, action, applied, w, tmp, kind)
-            if cmd is None:
-                continue
-            try:
-                res.add(action, kind, n, tool, [timed(cmd, tmp) for _ in range(runs)])
-            except RuntimeError as e:
-                res.note(f"{tool} {action} N={n} on {kind} failed: {e}")
+            if cmd is not None:
+                measure(res, (action, kind, n, tool), lambda: timed(cmd, tmp, env["timeout"]), runs, env["budget"])
         database.drop(applied)
+
+
+def bench_apply(kind: str, n: int, tool: str, runs: int, database, w: dict, env: dict, res: Results) -> dict | None:
+    """The apply row of tool; returns the last database applied to (None if every run failed)."""
+    kept: list[dict] = []
+
+    def once() -> float:
+        db = database.new()
+        try:
+            seconds = timed(commands(tool, "apply", db, w, env["tmp"], kind), env["tmp"], env["timeout"])
+        except proc.Failed:
+            database.drop(db)
+            raise
+        for old in kept:
+            database.drop(old)
+        kept[:] = [db]
+        return seconds
+
+    measure(res, ("apply", kind, n, tool), once, runs, env["budget"])
+    return kept[0] if kept else None
+
+
+def measure(res: Results, key: tuple, once, runs: int, budget: float) -> None:
+    """Up to runs calls of once() into one row of res; fewer once budget seconds are spent.
+
+    A failure or timeout ends the row as failed (no median), so that one slow
+    or broken peer never stops the run.
+    """
+    times: list[float] = []
+    for _ in range(runs):
+        try:
+            times.append(once())
+        except proc.Failed as e:
+            res.add_failed(*key, times, str(e))
+            return
+        if sum(times) >= budget and len(times) < runs:
+            res.note(f"{key[3]} {key[0]} N={key[2]} on {key[1]}: {len(times)} of {runs} runs (budget {budget:g} s)")
+            break
+    res.add(*key, times)
 
 
 def bench_startup(runs: int, tmp: Path, res: Results) -> None:
     for tool, code in (("python -c pass", "pass"), ("import sqlalchemy", "import sqlalchemy")):
-        res.add("startup", "-", "-", tool, [timed([PY, "-c", code], tmp) for _ in range(runs)])
+        res.add("startup", "-", "-", tool, [timed([PY, "-c", code], tmp, 60) for _ in range(runs)])
 
 
 def generate_pg_file(path: Path, mb: float) -> int:
@@ -346,9 +399,12 @@ def with_ratios(rows: list[dict]) -> None:
             floor[(r["workload"], r["db"], r["n"])] = r["median"]
         if r["tool"] == "import sqlalchemy":
             floor["import sqlalchemy"] = r["median"]
-    lock = {(r["workload"], r["db"], r["n"]): r["median"] for r in rows if r["tool"] == "lockgate"}
+    lock = {(r["workload"], r["db"], r["n"]): r["median"] for r in rows if r["tool"] == "lockgate" and r["median"]}
     for r in rows:
         key = (r["workload"], r["db"], r["n"])
+        if r["median"] is None:  # failed or timed out: no ratios
+            r["x_floor"] = r["lockgate_vs_peer"] = None
+            continue
         f = floor.get(key) if r["workload"] != "history" else floor.get(("status", r["db"], r["n"]))
         if r["workload"] == "split":
             pg = next((x["median"] for x in rows if x["workload"] == "split" and x["tool"] == "pglast"), None)
@@ -365,13 +421,17 @@ def with_ratios(rows: list[dict]) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("workload", "db", "N", "tool", "median", "x floor", "lockgate/peer")
+    head = ("workload", "db", "N", "tool", "runs", "median", "x floor", "lockgate/peer", "peak RSS")
     lines = [head]
     for r in rows:
-        med = f"{r['median']:.3f} s" if r["unit"] == "s" else f"{r['median']:.2f} MB/s"
+        if r["median"] is None:
+            med = f"failed: {r['failed']}"
+        else:
+            med = f"{r['median']:.3f} s" if r["unit"] == "s" else f"{r['median']:.2f} MB/s"
         xf = f"{r['x_floor']:.2f}x" if r.get("x_floor") else ""
         lp = f"{r['lockgate_vs_peer']:.2f}" if r.get("lockgate_vs_peer") else ""
-        lines.append((r["workload"], r["db"], str(r["n"]), r["tool"], med, xf, lp))
+        peak = f"{r['peak_mb']:.1f} MB" if r.get("peak_mb") else ""
+        lines.append((r["workload"], r["db"], str(r["n"]), r["tool"], str(len(r["runs"])), med, xf, lp, peak))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(line)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -393,57 +453,109 @@ def versions() -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="seconds-long smoke run: small N, 1 run, small split file")
+    ap.add_argument("--quick", action="store_true",
+                    help="seconds-long smoke run: N=10, 1 run, tiny split/load/memory files, short time limits")
     ap.add_argument("--n", help="comma-separated script counts (default 100,1000; --quick: 10)")
     ap.add_argument("--db", default="sqlite,postgresql,mariadb", help="comma-separated databases")
     ap.add_argument("--runs", type=int, help="runs per median (default 5; --quick: 1)")
+    ap.add_argument("--runs-large", type=int, help=f"runs per median for N >= {LARGE_N:,} (default 3; --quick: 1)")
+    ap.add_argument("--timeout", type=float,
+                    help="seconds one command may take before it is killed and its row marked failed "
+                         "(default 1200; --quick: 60; the memory run gets 3x)")
+    ap.add_argument("--budget", type=float,
+                    help="seconds one row may spend in total; once spent, the row stops with fewer runs "
+                         "(default 600; --quick: 30)")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS),
                     help="subset of: floor,lockgate,alembic,alembic-1tx,yoyo,split (split = sqlparse/pglast rows)")
     ap.add_argument("--split-mb", type=float, help="size of the generated splitter file (default 10; --quick: 0.2)")
+    ap.add_argument("--load-mb", type=float,
+                    help="size of the data-load file of the load workload; 0 skips it (default 20; --quick: 0.2)")
+    ap.add_argument("--memory-mb", type=float,
+                    help="size of the file of the memory workload; 0 skips it (default 1024; --quick: 5)")
+    ap.add_argument("--memory-db", default="sqlite",
+                    help="databases (among --db) the memory workload runs on (default sqlite)")
     ap.add_argument("--json", help="write the results as JSON to this file")
     a = ap.parse_args(argv)
-
-    runs = a.runs or (1 if a.quick else 5)
-    ns = [int(x) for x in (a.n or ("10" if a.quick else "100,1000")).split(",")]
-    dbs = [x.strip() for x in a.db.split(",") if x.strip()]
-    split_mb = a.split_mb or (0.2 if a.quick else 10)
-    tools = [t.strip() for t in a.tools.split(",") if t.strip()]
-    res = Results()
-    for t in tools:
+    defaults = {"runs": (1, 5), "runs_large": (1, 3), "timeout": (60, 1200), "budget": (30, 600),
+                "split_mb": (0.2, 10), "load_mb": (0.2, 20), "memory_mb": (5, 1024)}
+    for name, (quick, full) in defaults.items():
+        if getattr(a, name) is None:
+            setattr(a, name, quick if a.quick else full)
+    a.n = [int(x) for x in (a.n or ("10" if a.quick else "100,1000")).split(",")]
+    a.db = [x.strip() for x in a.db.split(",") if x.strip()]
+    a.memory_db = [x.strip() for x in a.memory_db.split(",") if x.strip()]
+    a.tools = [t.strip() for t in a.tools.split(",") if t.strip()]
+    for t in a.tools:
         if t not in ALL_TOOLS:
             ap.error(f"unknown tool {t!r}")
+    return a
+
+
+def bench_database(kind: str, a: argparse.Namespace, env: dict, res: Results) -> None:
+    """Every workload of one reachable database, in order: scripts for each N, then load."""
+    for n in a.n:
+        bench_db(kind, n, a.tools, a.runs_large if n >= LARGE_N else a.runs, env, res)
+    if a.load_mb > 0 and {"floor", "lockgate"} & set(a.tools):
+        dataload.bench_load(kind, Database(kind, env["tmp"]), env, a.load_mb, a.runs, a.tools, res)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    res = Results()
     for tool, module, pip in (("alembic", "alembic", "alembic"), ("alembic-1tx", "alembic", "alembic"),
                               ("yoyo", "yoyo", "yoyo-migrations")):
-        if tool in tools and not (has(module) and (BIN / tool.split("-")[0]).exists()):
+        if tool in a.tools and not (has(module) and (BIN / tool.split("-")[0]).exists()):
             res.note(f"{tool} skipped: not installed (pip install {pip})")
-            tools.remove(tool)
+            a.tools.remove(tool)
 
     tmp = Path(tempfile.mkdtemp(prefix="lockgate-bench-"))
+    env = {"tmp": tmp, "timeout": a.timeout, "budget": a.budget, "memory_timeout": 3 * a.timeout, "py": PY,
+           "lockgate": [str(BIN / "lockgate")]}
+    reachable = []
     try:
-        bench_startup(runs, tmp, res)
-        for kind in dbs:
+        bench_startup(a.runs, tmp, res)
+        for kind in a.db:
             why = Database(kind, tmp).reachable()
             if why:
                 res.note(f"{kind} skipped: not reachable ({why})")
                 continue
-            for n in ns:
-                bench_db(kind, n, tools, runs, tmp, res)
-        if "lockgate" in tools or "split" in tools:
-            bench_split(split_mb, runs, tools, tmp, res, budget=5 if a.quick else 30)
+            reachable.append(kind)
+            guarded(res, kind, lambda: bench_database(kind, a, env, res))
+        if "lockgate" in a.tools or "split" in a.tools:
+            bench_split(a.split_mb, a.runs, a.tools, tmp, res, budget=5 if a.quick else 30)
+        if a.memory_mb > 0 and "lockgate" in a.tools:
+            for kind in [k for k in a.memory_db if k in reachable]:
+                guarded(res, f"memory on {kind}",
+                        lambda: dataload.bench_memory(kind, Database(kind, tmp), env, a.memory_mb, res))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     with_ratios(res.rows)
+    checked = targets.check(res.rows)
     print(table(res.rows))
+    print("\nTargets (issue 6), from the rows above:\n")
+    print(targets.table(checked))
     for note in res.notes:
         print(f"note: {note}")
     if a.json:
+        settings = {k: getattr(a, k) for k in ("runs", "runs_large", "timeout", "budget", "split_mb", "load_mb",
+                                                "memory_mb", "memory_db")}
         Path(a.json).write_text(json.dumps(
             {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}, "versions": versions(),
-             "runs": runs, "n": ns, "databases": dbs, "rows": res.rows, "notes": res.notes}, indent=2))
+             **settings, "n": a.n, "databases": a.db, "rows": res.rows, "targets": checked, "notes": res.notes},
+            indent=2))
     return 0
+
+
+def guarded(res: Results, what: str, work) -> None:
+    """Run work; an unexpected error becomes a note, so the rest of the run still reports."""
+    try:
+        work()
+    except Exception as e:  # noqa: BLE001 -- the run must finish and print what it has
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        res.note(f"{what} stopped early: {type(e).__name__}: {first}")
 
 
 if __name__ == "__main__":

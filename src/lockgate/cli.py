@@ -227,6 +227,7 @@ def make_migrator(args):
         import logging
         logging.basicConfig()
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+        logging.getLogger("lockgate.sql").setLevel(logging.DEBUG)  # SQL scripts bypass the engine
     progress = None if args.quiet else _print_progress
     migrator = DBMigrator(engine, settings.package, directory=settings.directory,
                           table=settings.table, legacy_table=settings.legacy_table,

@@ -312,11 +312,12 @@ class DBMigrator:
             return
         runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder))
         newest = max((a.number for a in applied.values()), default=None)
-        for script in plan:
+        for position, script in enumerate(plan, 1):
             out_of_order = direction == UPGRADE and newest is not None and script.number < newest
             self.progress("start", script, direction=direction, out_of_order=out_of_order)
             try:
-                elapsed = runner.run(connection, script, direction, modules.get(script.version))
+                elapsed = runner.run(connection, script, direction, modules.get(script.version),
+                                     last=position == len(plan))
             except ScriptFailedError as exc:
                 exc.completed = result
                 raise

@@ -64,14 +64,28 @@ def execute_sql(connection, text: str, adapter, *, version: str, path: str) -> i
             # is not read as a placeholder by psycopg or PyMySQL.
             connection.exec_driver_sql(statement.text, execution_options={"no_parameters": True})
         except DBAPIError as exc:
-            raise ScriptFailedError(
-                f"{path}, line {statement.line}: {database_message(exc)}\n"
-                f"  statement: {shorten(statement.text)}",
-                version=version, path=path, line=statement.line,
-                partial=not adapter.transactional_ddl and count > 0,
-            ) from exc
+            raise statement_failed(exc, statement, version=version, path=path,
+                                   partial=not adapter.transactional_ddl and count > 0) from exc
         count += 1
     return count
+
+
+def statement_failed(exc, statement, *, version: str, path: str, partial: bool) -> ScriptFailedError:
+    """The error for a statement the database refused: file, line, its words, the statement.
+
+    ``statement`` is None when the failure came at ``COMMIT`` (a deferred
+    constraint), and has line 0 when it is one of lockgate's own statements.
+    """
+    message = database_message(exc)
+    if statement is None:
+        text, line = f"{path}: COMMIT failed: {message}", None
+    elif statement.line == 0:
+        text, line = (f"{path}: {message}\n  while running lockgate's own statement: "
+                      f"{shorten(statement.text)}"), None
+    else:
+        text, line = (f"{path}, line {statement.line}: {message}\n"
+                      f"  statement: {shorten(statement.text)}"), statement.line
+    return ScriptFailedError(text, version=version, path=path, line=line, partial=partial)
 
 
 def execute_python(connection, module, function: str, script, adapter) -> None:
@@ -98,9 +112,10 @@ def execute_python(connection, module, function: str, script, adapter) -> None:
 def database_message(exc) -> str:
     """The driver's own message without SQLAlchemy's wrapping and SQL echo."""
     orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    if orig is not None and getattr(orig, "args", None) and isinstance(orig.args[0], int):
-        text = " ".join(str(a) for a in orig.args)  # PyMySQL: (code, message)
+    source = orig if orig is not None else exc
+    text = str(source).strip()
+    if getattr(source, "args", None) and isinstance(source.args[0], int):
+        text = " ".join(str(a) for a in source.args)  # PyMySQL: (code, message)
     return text
 
 

@@ -19,10 +19,12 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from .batch import StatementFailed
 from .errors import LockgateError, ScriptFailedError
-from .execution import execute_python, execute_sql
+from .execution import execute_python, execute_sql, statement_failed
 from .scripts import NO_TRANSACTION, Script, sql_directives
-from .tracking import APPLIED, REVERTING, STARTED
+from .sqlsplit import Statement, iter_statements
+from .tracking import APPLIED, REVERTING, STARTED, TrackingWrites
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
 
@@ -35,14 +37,20 @@ class Effects:
         self.ran_any = False
         self.committed = False
 
-    def before(self, conn, cursor, statement, parameters, context, executemany):
+    def before(self, statement: str) -> None:
         if self.ran_any and self.adapter.implicit_commit(statement):
             self.committed = True  # MySQL commits what came before, even if this one fails
 
-    def after(self, conn, cursor, statement, parameters, context, executemany):
+    def after(self, statement: str) -> None:
         self.ran_any = True
         if self.adapter.implicit_commit(statement):
             self.committed = True
+
+    def before_cursor_execute(self, conn, cursor, statement, *args):
+        self.before(statement)
+
+    def after_cursor_execute(self, conn, cursor, statement, *args):
+        self.after(statement)
 
 
 class ScriptRunner:
@@ -53,12 +61,19 @@ class ScriptRunner:
         self.tracking = tracking
         self.settings = settings
         self.revisions = revisions
+        self._writes = None
 
-    def run(self, connection, script: Script, direction: str, module) -> int:
+    def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
         """Run ``script`` and record it; returns its execution time in milliseconds.
 
+        :param last: whether it is the run's final script (see ``script_preamble``).
         :raises ScriptFailedError: with ``partial`` set when changes may remain.
         """
+        if module is None:
+            item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
+            text = item.read_text(encoding="utf-8-sig")
+            if NO_TRANSACTION not in sql_directives(text):
+                return self._sql_script(connection, script, direction, text, str(item), last)
         work, transactional = self._work(connection, script, direction, module)
         started = time.perf_counter()
         if not transactional:
@@ -96,6 +111,60 @@ class ScriptRunner:
             transactional = getattr(module, "transaction", True) is not False
         return (lambda: self._execute(connection, script, direction, module, sql)), transactional
 
+    def _sql_script(self, connection, script, direction, text, path, last) -> int:
+        """A SQL script straight on the driver: one transaction with its tracking write.
+
+        Where DDL commits implicitly the transaction is journaled as in
+        :meth:`_journaled`, and the statements themselves tell whether anything
+        was committed before a failure.
+        """
+        journaled = not self.adapter.transactional_ddl
+        writes = self._driver_writes(connection)
+        effects = Effects(self.adapter)
+        started = time.perf_counter()
+        try:
+            with self.adapter.driver_batch(connection) as batch:
+                for sql in self.adapter.script_preamble(self.settings, last):
+                    batch.execute(Statement(sql, 0))
+                if journaled:
+                    batch.write(*(writes.insert(script, None, state=STARTED,
+                                                vcs_revision=self._revision(script))
+                                  if direction == UPGRADE else writes.mark(script.version, REVERTING)))
+                for statement in iter_statements(text, self.adapter.split_dialect):
+                    effects.before(statement.text)
+                    batch.execute(statement)
+                    effects.after(statement.text)
+                elapsed = _ms(started)
+                if direction == DOWNGRADE:
+                    batch.write(*writes.remove(script.version))
+                elif journaled:
+                    batch.write(*writes.finish(script, elapsed))
+                else:
+                    batch.write(*writes.insert(script, elapsed, vcs_revision=self._revision(script)))
+                batch.commit()
+        except StatementFailed as exc:
+            failure = statement_failed(exc.error, exc.statement, version=script.version, path=path,
+                                       partial=journaled and effects.committed)
+            if journaled and not failure.partial:
+                self._take_back(connection, script, direction)
+            raise failure from _as_sqlalchemy_error(exc, connection)
+        if writes.server_elapsed and batch.returned:
+            return batch.returned[0]
+        return elapsed
+
+    def _driver_writes(self, connection) -> TrackingWrites:
+        if self._writes is None:
+            self._writes = TrackingWrites(self.tracking, connection.dialect, self.adapter.elapsed_sql())
+        return self._writes
+
+    def _take_back(self, connection, script, direction) -> None:
+        """Undo the journal row of a script that failed before changing anything."""
+        with connection.begin():
+            if direction == UPGRADE:
+                self.tracking.remove(connection, script.version)
+            else:
+                self.tracking.mark(connection, script.version, APPLIED)
+
     def _journaled(self, connection, script, direction, work, started) -> int:
         """One transaction: the journal row, the script, the row marked done.
 
@@ -125,11 +194,7 @@ class ScriptRunner:
             if not exc.partial:
                 # A failing first DDL statement committed the journal row but nothing of
                 # the script: take the row back.
-                with connection.begin():
-                    if direction == UPGRADE:
-                        self.tracking.remove(connection, script.version)
-                    else:
-                        self.tracking.mark(connection, script.version, APPLIED)
+                self._take_back(connection, script, direction)
             raise
         return elapsed
 
@@ -165,13 +230,22 @@ class ScriptRunner:
 
     @contextmanager
     def _watching(self, connection, effects: Effects):
-        event.listen(connection, "before_cursor_execute", effects.before)
-        event.listen(connection, "after_cursor_execute", effects.after)
+        event.listen(connection, "before_cursor_execute", effects.before_cursor_execute)
+        event.listen(connection, "after_cursor_execute", effects.after_cursor_execute)
         try:
             yield
         finally:
-            event.remove(connection, "before_cursor_execute", effects.before)
-            event.remove(connection, "after_cursor_execute", effects.after)
+            event.remove(connection, "before_cursor_execute", effects.before_cursor_execute)
+            event.remove(connection, "after_cursor_execute", effects.after_cursor_execute)
+
+
+def _as_sqlalchemy_error(exc: StatementFailed, connection):
+    """The driver's error wrapped as SQLAlchemy wraps it, as for Python scripts' statements."""
+    from sqlalchemy.exc import DBAPIError
+
+    text = exc.statement.text if exc.statement is not None else "COMMIT"
+    return DBAPIError.instance(text, None, exc.error, connection.dialect.loaded_dbapi.Error,
+                               dialect=connection.dialect)
 
 
 def _ms(started: float) -> int:

@@ -21,14 +21,33 @@ writes copies them into lockgate's table (the old table is left untouched).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import socket
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
-_TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+class _Timestamp(sa.types.TypeDecorator):
+    """DATETIME with microseconds on MySQL (whose default keeps whole seconds).
+
+    The MySQL type is imported only on MySQL: its dialect package costs every
+    other command a noticeable share of start-up time.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+
+_TIMESTAMP = _Timestamp()
 APPLIED, STARTED, REVERTING = "applied", "started", "reverting"
 
 
@@ -60,6 +79,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+@functools.lru_cache(maxsize=1)
 def current_user() -> str:
     try:
         user = getpass.getuser()
@@ -171,6 +191,74 @@ class TrackingTable:
 
     def remove(self, connection, version: str) -> None:
         connection.execute(self.table.delete().where(self.table.c.version == version))
+
+
+class DriverStatement:
+    """One of the tracking table's writes compiled once to the driver's SQL and parameter style."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positions = compiled.positiontup
+        self.processors = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[name] = processor
+
+    def params(self, **values):
+        for name, processor in self.processors.items():
+            values[name] = processor(values[name])
+        if self.positions is not None:
+            return [values[name] for name in self.positions]
+        return values
+
+
+class TrackingWrites:
+    """The tracking table's writes for :mod:`lockgate.batch`, which talks to the driver directly.
+
+    :param elapsed: a SQL expression the database computes the script's
+        execution time with (PostgreSQL: since its transaction began), or None
+        to pass the time measured here.
+    """
+
+    def __init__(self, tracking: TrackingTable, dialect, elapsed=None):
+        table = tracking.table
+        c = table.c
+        names = [col.key for col in c if not (elapsed is not None and col.key == "execution_ms")]
+        insert = table.insert().values({name: sa.bindparam(name, type_=c[name].type) for name in names})
+        if elapsed is not None:
+            insert = insert.values(execution_ms=elapsed).returning(c.execution_ms)
+        self.server_elapsed = elapsed is not None
+        self._insert = DriverStatement(insert, dialect)
+        key = sa.bindparam("key", type_=c.version.type)
+        self._mark = DriverStatement(table.update().where(c.version == key).values(
+            state=sa.bindparam("state", type_=c.state.type),
+            execution_ms=sa.bindparam("execution_ms", type_=c.execution_ms.type),
+            checksum=sa.bindparam("checksum", type_=c.checksum.type)), dialect)
+        self._state = DriverStatement(table.update().where(c.version == key).values(
+            state=sa.bindparam("state", type_=c.state.type)), dialect)
+        self._remove = DriverStatement(table.delete().where(c.version == key), dialect)
+
+    def insert(self, script, execution_ms: int | None, *, state: str = APPLIED,
+               vcs_revision: str | None = None):
+        values = dict(version=script.version, title=script.title[:255], kind=script.kind,
+                      checksum=script.checksum, applied_at=utc_now(),
+                      applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state)
+        if not self.server_elapsed:
+            values["execution_ms"] = execution_ms
+        return self._insert.sql, self._insert.params(**values)
+
+    def finish(self, script, execution_ms: int):
+        """The journal's last step: a started row becomes applied."""
+        return self._mark.sql, self._mark.params(key=script.version, state=APPLIED,
+                                                  execution_ms=execution_ms, checksum=script.checksum)
+
+    def mark(self, version: str, state: str):
+        return self._state.sql, self._state.params(key=version, state=state)
+
+    def remove(self, version: str):
+        return self._remove.sql, self._remove.params(key=version)
 
 
 def applied_order(applied: dict[str, AppliedScript]) -> list[AppliedScript]:

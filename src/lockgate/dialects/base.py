@@ -72,8 +72,24 @@ class DialectAdapter:
         """Whether the database commits the open transaction when running ``statement``."""
         return False
 
+    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
+        """Statements that open a script's transaction (``last``: the run's final script)."""
+        return []
+
     def begin_script(self, connection: Connection, settings=None) -> None:
         """Called right after a script's transaction has begun."""
+        for sql in self.script_preamble(settings):
+            connection.exec_driver_sql(sql)
+
+    def driver_batch(self, connection):
+        """How a SQL script's statements reach the driver (see :mod:`lockgate.batch`)."""
+        from ..batch import DriverBatch
+
+        return DriverBatch(connection)
+
+    def elapsed_sql(self):
+        """A SQL expression for the time since the transaction began, in ms; None: measure here."""
+        return None
 
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):

@@ -32,10 +32,33 @@ class PostgreSQLAdapter(DialectAdapter):
         _no_prepared_statements(connection)
         yield connection
 
-    def begin_script(self, connection, settings=None) -> None:
-        # SET LOCAL ends with the transaction, so it is safe behind a pooler.
-        for name, value in _timeouts(settings):
-            connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
+        """SET LOCAL ends with the transaction, so it is safe behind a pooler.
+
+        Every script but a run's last commits without waiting for its WAL
+        flush (``synchronous_commit = off``): still atomic, and only a server
+        crash in the next fraction of a second could undo it, together with
+        its tracking row, so the next run applies it again. The last
+        script's commit waits for the flush, which covers all earlier ones:
+        when a run returns, every script it applied is durable.
+        """
+        statements = [f"SET LOCAL {name} = '{value}'" for name, value in _timeouts(settings)]
+        if not last:
+            statements.append("SET LOCAL synchronous_commit = off")
+        return statements
+
+    def driver_batch(self, connection):
+        from ..batch import DriverBatch, PipelinedBatch
+
+        if _pipeline_supported(connection.connection.driver_connection):
+            return PipelinedBatch(connection)
+        return DriverBatch(connection)
+
+    def elapsed_sql(self):
+        from sqlalchemy import Integer, literal_column
+
+        return literal_column(
+            "CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS INTEGER)", Integer)
 
     @contextmanager
     def outside_transaction(self, connection, settings=None):
@@ -98,6 +121,15 @@ class PostgreSQLAdapter(DialectAdapter):
             return "another session (the server did not say which)"
         return (f"server process {row.pid} ({row.application_name or 'no application name'}, "
                 f"user {row.usename}, from {row.client_addr or 'local socket'}, since {row.xact_start:%Y-%m-%d %H:%M:%S %Z})")
+
+
+def _pipeline_supported(raw) -> bool:
+    """psycopg 3 linked with libpq 14 or later."""
+    if not hasattr(raw, "pipeline"):
+        return False
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
 
 
 def _no_prepared_statements(connection) -> None:

@@ -36,9 +36,9 @@ class SQLiteAdapter(DialectAdapter):
         finally:
             raw.isolation_level = saved
 
-    def begin_script(self, connection, settings=None) -> None:
+    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
         # IMMEDIATE takes the write lock now rather than at the first write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return ["BEGIN IMMEDIATE"]
 
     @contextmanager
     def outside_transaction(self, connection, settings=None):
