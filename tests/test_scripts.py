@@ -303,3 +303,18 @@ def test_a_python_script_is_decoded_as_python_decodes_it(make_scripts, content):
 def test_run_sql_file_works_only_inside_a_running_script():
     with pytest.raises(LockgateError, match="only inside a script"):
         run_sql_file(None)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1 << 20])
+def test_streamed_checksum_normalises_exactly_as_the_whole_file_does(chunk_size):
+    import io
+    import random
+
+    from lockgate.scripts import normalise_text, normalised_pieces
+
+    rng = random.Random(chunk_size)
+    pieces = [b"a", b"b;", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\n\n", b"\xc3\xa9"]
+    for _ in range(500):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        streamed = b"".join(normalised_pieces(io.BytesIO(data), chunk_size))
+        assert streamed == normalise_text(data), data

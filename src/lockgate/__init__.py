@@ -15,7 +15,7 @@ _WHERE = {
     "DBMigrator": "engine", "RunResult": "engine", "ScriptRun": "engine",
     "Status": "planning", "ScriptState": "planning", "Verification": "planning",
     "run_sql_file": "execution", "MetaDataSetUp": "setups", "SQLFileSetUp": "setups",
-    "AppliedScript": "tracking",
+    "AppliedScript": "records",
     **dict.fromkeys([
         "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
         "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
@@ -45,4 +45,4 @@ if TYPE_CHECKING:  # for type checkers and editors
     from .execution import run_sql_file  # noqa: F401
     from .planning import ScriptState, Status, Verification  # noqa: F401
     from .setups import MetaDataSetUp, SQLFileSetUp  # noqa: F401
-    from .tracking import AppliedScript  # noqa: F401
+    from .records import AppliedScript  # noqa: F401

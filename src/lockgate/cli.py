@@ -36,6 +36,8 @@ COMMANDS = {
     "test": "prove the scripts on scratch databases: stairway, models, canonical schema",
     "add_script": "create a new script (version, slug, template, models' delta) and add it to git/hg",
     "check": "for CI: fail when scripts are pending or the models differ from the scripts",
+    "split": "preview how a .sql file is cut into statements; connects to nothing",
+    "import": "turn Alembic revisions or yoyo migrations into scripts; --mark-applied adopts a migrated database",
 }
 ALIASES = {"next-version": "next_version", "add-script": "add_script"}
 
@@ -108,6 +110,11 @@ def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
         if name == "setup":
             sub.add_argument("--run-scripts", action="store_true",
                              help="run every script even when a canonical schema is configured")
+        if name == "split":
+            _add_split_arguments(sub)
+        if name == "import":
+            from .importers.command import add_import_arguments
+            add_import_arguments(sub)
         if name == "test":
             sub.add_argument("--only", choices=("stairway", "models", "setup"),
                              help="run only this check (default: every configured check)")
@@ -216,12 +223,12 @@ def settings_from_args(args):
     return settings
 
 
-def make_migrator(args):
+def make_migrator(args, settings=None):
     """The migrator the settings describe, with its engine."""
     from .database import create_engine_from_settings
     from .engine import DBMigrator
 
-    settings = settings_from_args(args)
+    settings = settings or settings_from_args(args)
     engine = create_engine_from_settings(settings.require_url(), settings.engine_options)
     if args.verbose:
         import logging
@@ -256,10 +263,17 @@ def _print_progress(event: str, script, **info) -> None:
     if event == "start":
         verb = "Applying" if info["direction"] == "upgrade" else "Reverting"
         late = " (out of order)" if info.get("out_of_order") else ""
-        print(f"{verb} {script.version} {script.title}{late} ...", end="", flush=True)
+        _print_progress.line = f"{verb} {script.version} {script.title}{late} ..."
+        print(_print_progress.line, end="", flush=True)
         _print_progress.line_open = True
+    elif event == "position" and sys.stdout.isatty():  # a long SQL file: how far it has got
+        done, total = info["done"], info.get("total")
+        where = f"{min(99, done * 100 // total)}%" if total else f"{done / 1e6:.0f} MB read"
+        print(f"\r{_print_progress.line} {where:<12}", end="", flush=True)
     elif event == "done":
-        print(f" done in {info['execution_ms']} ms", flush=True)
+        if sys.stdout.isatty():
+            print(f"\r{_print_progress.line}", end="")
+        print(f" done in {info['execution_ms']} ms" + " " * 8 * sys.stdout.isatty(), flush=True)
         _print_progress.line_open = False
     elif event == "waiting":
         print(f"Waiting for the migration lock, held by {info['holder']} ...", file=sys.stderr, flush=True)
@@ -268,6 +282,7 @@ def _print_progress(event: str, script, **info) -> None:
 
 
 _print_progress.line_open = False  # an "Applying ..." line waits for its ending
+_print_progress.line = ""
 
 
 def run_command(args) -> int:
@@ -275,7 +290,16 @@ def run_command(args) -> int:
 
     if args.command == "add_script":
         return _add_script(args)
-    migrator, settings = make_migrator(args)
+    if args.command == "split":
+        return _split(args)
+    if args.command == "import":
+        from .importers.command import run_import
+        return run_import(args)
+    settings = settings_from_args(args)
+    quick = _quick_answer(args, settings, output)
+    if quick is not None:
+        return quick
+    migrator, settings = make_migrator(args, settings)
     _print_progress.line_open = False
     try:
         return _dispatch(args, migrator, settings, output)
@@ -289,6 +313,34 @@ def run_command(args) -> int:
         raise
     finally:
         migrator.engine.dispose()
+
+
+def _quick_answer(args, settings, output) -> int | None:
+    """``status`` or a nothing-to-do ``upgrade`` on SQLite, answered before SQLAlchemy is imported.
+
+    None when :mod:`lockgate.quickread` cannot answer exactly; the engine then does.
+    """
+    plain_upgrade = args.command == "upgrade" and not (
+        args.version or args.to or args.dry_run or args.rehearse)
+    if args.verbose or not (plain_upgrade or args.command == "status"):
+        return None
+    from . import quickread
+
+    if args.command == "status":
+        status = quickread.status(settings)
+        if status is None:
+            return None
+        print(output.to_json(status.as_dict()) if args.json else output.format_status(status))
+        return 0
+    answer = quickread.nothing_to_do(settings, strict=args.strict)
+    if answer is None:
+        return None
+    message, drift = answer
+    if not args.quiet:
+        for line in drift:
+            _print_progress("drift", None, message=line)
+    _report(args, message)
+    return 0
 
 
 def _dispatch(args, migrator, settings, output) -> int:
@@ -389,3 +441,73 @@ def _explain_failure(exc, migrator) -> str:
         text += (f" The {done} script{'s' if done != 1 else ''} before it in this run "
                  f"{'stay' if done != 1 else 'stays'} applied.")
     return text
+
+
+# -- split: a preview of the SQL splitter, needing no database -----------------
+
+SPLIT_DIALECTS = ("postgresql", "mysql", "sqlite")
+
+
+def _add_split_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("file", help="the .sql file to split")
+    sub.add_argument("--dialect", choices=SPLIT_DIALECTS,
+                     help="SQL dialect (default: the configured URL's, else postgresql)")
+    sub.add_argument("--json", action="store_true", help='print [{"line": ..., "text": ...}, ...]')
+
+
+def _split(args) -> int:
+    """Print each statement of a file with its line, as a migration would run them."""
+    from .errors import ConfigError
+    from .sqlsplit import iter_statements
+
+    try:
+        stream = open(args.file, encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {args.file}: {exc.strerror or exc}. "
+                          "Give the path of a UTF-8 .sql file.") from exc
+    with stream:
+        dialect = args.dialect or _configured_dialect(args)
+        try:  # streamed, statement by statement: a dump of any size is fine
+            count = _print_statements(args, iter_statements(stream, dialect))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"Cannot read {args.file}: it is not UTF-8 text ({exc.reason}). "
+                              "Save it as UTF-8 and try again.") from exc
+    if not args.json:
+        _report(args, f"{count} statement{'s' if count != 1 else ''} ({dialect})")
+    return 0
+
+
+def _print_statements(args, statements) -> int:
+    import json
+
+    from .execution import shorten
+
+    count = 0
+    for count, statement in enumerate(statements, 1):
+        if args.json:
+            item = json.dumps({"line": statement.line, "text": statement.text})
+            print(f"{'[' if count == 1 else ','}\n  {item}", end="")
+        elif args.verbose:
+            print(f"-- statement {count}, line {statement.line}\n{statement.text}\n")
+        else:
+            print(f"{count:>4}  line {statement.line:<6} {shorten(statement.text, 100)}")
+    if args.json:
+        print("\n]" if count else "[]")
+    return count
+
+
+def _configured_dialect(args) -> str:
+    """The dialect of the configured URL, read without connecting; else postgresql, with a note."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = settings_from_args(args).url
+    if url:
+        try:
+            return make_url(url).get_backend_name()
+        except ArgumentError:
+            pass
+    if not args.quiet:
+        print("note: no database URL is configured, so the file is split as PostgreSQL; "
+              "pass --dialect to choose.", file=sys.stderr)
+    return "postgresql"

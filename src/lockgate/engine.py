@@ -14,7 +14,7 @@ from .database import connect, create_engine_from_settings
 from .dialects import adapter_for
 from .errors import (DriftError, HalfMigratedError, IrreversibleScriptError, LockgateError,
                      ScriptFailedError, UnknownVersionError)
-from .planning import (Status, Verification, build_status, nothing_to_do, parse_version,
+from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .runner import DOWNGRADE, UPGRADE, ScriptRunner
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
@@ -289,10 +289,7 @@ class DBMigrator:
         return applied, adopted
 
     def _drift(self, scripts, applied, strict: bool) -> list[str]:
-        found = verify(build_status(scripts, applied, True))
-        messages = [f"{s.version} ({s.script.main_file.name}) changed since it was applied"
-                    for s in found.changed]
-        messages += [f"{s.version} ({s.title}) was applied but its file is gone" for s in found.missing]
+        messages = drift_messages(scripts, applied)
         if messages and strict:
             raise DriftError(
                 "Refusing to upgrade (--strict) because applied scripts differ from the files: "
@@ -310,7 +307,8 @@ class DBMigrator:
             _check_reversible(plan, modules)
         if not plan:
             return
-        runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder))
+        runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder),
+                              self.progress)
         newest = max((a.number for a in applied.values()), default=None)
         for position, script in enumerate(plan, 1):
             out_of_order = direction == UPGRADE and newest is not None and script.number < newest

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
-from .engine import RunResult
+from typing import TYPE_CHECKING
+
 from .planning import Status
-from .tracking import AppliedScript
+from .records import AppliedScript
+
+if TYPE_CHECKING:
+    from .engine import RunResult
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .errors import UnknownVersionError
 from .scripts import Script
-from .tracking import APPLIED, AppliedScript, applied_order
+from .records import APPLIED, AppliedScript, applied_order
 
 
 @dataclass
@@ -125,6 +125,15 @@ def verify(status: Status) -> Verification:
         elif state.applied and state.applied.checksum and state.script.checksum != state.applied.checksum:
             found.changed.append(state)
     return found
+
+
+def drift_messages(scripts: list[Script], applied: dict[str, AppliedScript]) -> list[str]:
+    """One line per applied script whose files changed or vanished since it was applied."""
+    found = verify(build_status(scripts, applied, True))
+    messages = [f"{s.version} ({s.script.main_file.name}) changed since it was applied"
+                for s in found.changed]
+    messages += [f"{s.version} ({s.title}) was applied but its file is gone" for s in found.missing]
+    return messages
 
 
 def parse_version(value, what: str = "Version") -> int:

@@ -14,6 +14,7 @@ Three ways, chosen per script and database:
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 
@@ -56,11 +57,12 @@ class Effects:
 class ScriptRunner:
     """Runs scripts on one connection for one migrator."""
 
-    def __init__(self, adapter, tracking, settings=None, revisions=None):
+    def __init__(self, adapter, tracking, settings=None, revisions=None, progress=None):
         self.adapter = adapter
         self.tracking = tracking
         self.settings = settings
         self.revisions = revisions
+        self.progress = progress
         self._writes = None
 
     def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
@@ -71,9 +73,10 @@ class ScriptRunner:
         """
         if module is None:
             item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-            text = item.read_text(encoding="utf-8-sig")
-            if NO_TRANSACTION not in sql_directives(text):
-                return self._sql_script(connection, script, direction, text, str(item), last)
+            with item.open("r", encoding="utf-8-sig") as head:
+                transactional = NO_TRANSACTION not in sql_directives(head)
+            if transactional:
+                return self._sql_script(connection, script, direction, item, last)
         work, transactional = self._work(connection, script, direction, module)
         started = time.perf_counter()
         if not transactional:
@@ -111,7 +114,7 @@ class ScriptRunner:
             transactional = getattr(module, "transaction", True) is not False
         return (lambda: self._execute(connection, script, direction, module, sql)), transactional
 
-    def _sql_script(self, connection, script, direction, text, path, last) -> int:
+    def _sql_script(self, connection, script, direction, item, last) -> int:
         """A SQL script straight on the driver: one transaction with its tracking write.
 
         Where DDL commits implicitly the transaction is journaled as in
@@ -121,19 +124,23 @@ class ScriptRunner:
         journaled = not self.adapter.transactional_ddl
         writes = self._driver_writes(connection)
         effects = Effects(self.adapter)
+        path = str(item)
         started = time.perf_counter()
         try:
-            with self.adapter.driver_batch(connection) as batch:
+            with self.adapter.driver_batch(connection) as batch, \
+                    item.open("r", encoding="utf-8-sig") as stream:
+                source = _Progress(stream, script, self.progress, _size(item))
                 for sql in self.adapter.script_preamble(self.settings, last):
                     batch.execute(Statement(sql, 0))
                 if journaled:
                     batch.write(*(writes.insert(script, None, state=STARTED,
                                                 vcs_revision=self._revision(script))
                                   if direction == UPGRADE else writes.mark(script.version, REVERTING)))
-                for statement in iter_statements(text, self.adapter.split_dialect):
+                for statement in iter_statements(source, self.adapter.split_dialect):
                     effects.before(statement.text)
                     batch.execute(statement)
                     effects.after(statement.text)
+                    source.tick()
                 elapsed = _ms(started)
                 if direction == DOWNGRADE:
                     batch.write(*writes.remove(script.version))
@@ -237,6 +244,39 @@ class ScriptRunner:
         finally:
             event.remove(connection, "before_cursor_execute", effects.before_cursor_execute)
             event.remove(connection, "after_cursor_execute", effects.after_cursor_execute)
+
+
+class _Progress:
+    """A script's text stream that reports how far it has been read, for long files.
+
+    Calls ``progress("position", script, done=chars, total=bytes)`` at most
+    twice a second, and only once a script has run for a second.
+    """
+
+    first_after, every = 1.0, 0.5
+
+    def __init__(self, stream, script, progress, total: int | None):
+        self.stream, self.script, self.progress, self.total = stream, script, progress, total
+        self.done = 0
+        self.next_report = time.monotonic() + self.first_after
+
+    def read(self, size: int = -1) -> str:
+        text = self.stream.read(size)
+        self.done += len(text)
+        return text
+
+    def tick(self) -> None:
+        if self.progress is None or time.monotonic() < self.next_report:
+            return
+        self.next_report = time.monotonic() + self.every
+        self.progress("position", self.script, done=self.done, total=self.total)
+
+
+def _size(item) -> int | None:
+    try:
+        return os.path.getsize(item)
+    except (OSError, TypeError):  # a resource inside a zip file
+        return None
 
 
 def _as_sqlalchemy_error(exc: StatementFailed, connection):

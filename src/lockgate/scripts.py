@@ -66,7 +66,10 @@ class Script:
         digest = hashlib.sha256()
         for role, item in [("main", self.main_file)] + sorted(self.sql_files.items()):
             digest.update(role.encode() + b"\0")
-            digest.update(normalise_text(item.read_bytes()) + b"\0")
+            with item.open("rb") as stream:  # streamed: a data load may be gigabytes
+                for piece in normalised_pieces(stream):
+                    digest.update(piece)
+            digest.update(b"\0")
         return digest.hexdigest()
 
     @property
@@ -86,11 +89,16 @@ class Script:
         return f"{self.version} ({self.main_file.name})"
 
 
-def sql_directives(text: str) -> set[str]:
-    """Directives in the leading comment lines of a SQL file, e.g. ``-- lockgate: no-transaction``."""
+def sql_directives(text) -> set[str]:
+    """Directives in the leading comment lines of a SQL file, e.g. ``-- lockgate: no-transaction``.
+
+    ``text`` is the file's text or an open text stream, of which only the
+    leading comment lines are read.
+    """
     found = set()
-    for line in text.lstrip("\ufeff").splitlines():
-        line = line.strip()
+    lines = text.splitlines() if isinstance(text, str) else text
+    for line in lines:
+        line = line.strip().lstrip("\ufeff")
         if not line:
             continue
         if not line.startswith("--"):
@@ -99,6 +107,28 @@ def sql_directives(text: str) -> set[str]:
         if match:
             found.update(word.strip().lower() for word in match["words"].split(","))
     return found
+
+
+def normalised_pieces(stream, chunk_size: int = 1 << 20):
+    """:func:`normalise_text` of a binary stream, in pieces, holding one chunk at a time."""
+    tail, blanks, first = b"", 0, True
+    while True:
+        chunk = stream.read(chunk_size)
+        data = tail + chunk
+        if not data:
+            return
+        lines = data.splitlines(keepends=True)
+        # The last line may continue in the next chunk (or be a CR whose LF follows).
+        tail = lines.pop() if chunk and not lines[-1].endswith(b"\n") else b""
+        for line in lines:
+            line = line.rstrip()
+            if not line:
+                blanks += 1
+                continue
+            yield (b"" if first else b"\n") + b"\n" * blanks + line
+            first, blanks = False, 0
+        if not chunk:
+            return
 
 
 def normalise_text(data: bytes) -> bytes:

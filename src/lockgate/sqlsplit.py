@@ -17,6 +17,26 @@ NO_BACKSLASH_ESCAPES / ANSI_QUOTES modes and PostgreSQL's
 ``standard_conforming_strings=off`` are not modelled; and MySQL block tracking
 guesses whether ``IF``/``REPEAT``/``LOOP``/``WHILE``/``FOR`` open a block from
 the token before them (statement position vs. a function call like ``IF(...)``).
+
+When the automatic cut is wrong, the script's author can take over:
+
+* ``-- lockgate: break`` on a line of its own ends the statement there, also
+  inside a ``BEGIN ... END`` block the heuristics misread; it means nothing
+  inside a string, quoted identifier, comment or dollar quote.
+* ``-- lockgate: split-at-markers`` among the file's leading comment lines
+  (where ``-- lockgate: no-transaction`` goes, and combinable with it:
+  ``-- lockgate: no-transaction, split-at-markers``) turns the automatic cut
+  off: statements are then the text between break markers, cut by line and
+  sent as written, delimiters included; only the whitespace and comments
+  around each piece are dropped.
+
+A script may also be a text stream (anything with ``read(size)``, such as an
+open file). It is read in chunks, and a statement is yielded once the scanner
+has seen its end; only the unfinished statement and one chunk are held.
+
+``COPY ... FROM STDIN`` with inline rows is psql's business, not SQL's: the
+driver cannot send the rows, so such a statement raises a
+:class:`~lockgate.errors.LockgateError` saying what to do instead.
 """
 
 from __future__ import annotations
@@ -25,9 +45,25 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-__all__ = ["Statement", "iter_statements", "split_sql"]
+from .errors import LockgateError
+from .scripts import sql_directives
+
+__all__ = ["BREAK_MARKER", "SPLIT_AT_MARKERS", "Statement", "TextSource", "iter_statements", "split_sql"]
+
+#: A comment line that ends the statement before it, wherever the splitter stands.
+BREAK_MARKER = "-- lockgate: break"
+#: The directive (in the leading comments) that makes break markers the only cuts.
+SPLIT_AT_MARKERS = "split-at-markers"
+#: Characters asked of a stream per read; more while one statement outgrows it.
+CHUNK_SIZE = 1 << 20
+
+
+class TextSource(Protocol):
+    """What a streamed script must offer: an open text file, ``io.StringIO``, ..."""
+
+    def read(self, size: int, /) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -50,9 +86,12 @@ _BRACKET = r"\[[^\]]*\]"
 _PG_SQ = r"(?<!\b[eE])" + _SQ + r"|(?<=\b[eE])" + _SQ_BACKSLASH
 _C_COMMENT_REST = r"[^*]*\*+(?:[^/*][^*]*\*+)*/"  # after the opening /*
 _C_COMMENT = r"/\*" + _C_COMMENT_REST
-_DASH_COMMENT = r"--[^\n]*"
+# What follows the "--" of a break marker. The scanning regexes refuse to jump
+# over a marker, so Python sees it; a file without markers pays nothing.
+_BREAK_REST = r"[ \t]*(?i:lockgate:[ \t]*break)[ \t]*\r?(?:\n|\Z)"
+_DASH_COMMENT = rf"--(?!{_BREAK_REST})[^\n]*"
 # MySQL needs whitespace or a control character after "--"; "--x" is minus minus x.
-_MY_DASH_COMMENT = r"--(?=[\x00-\x20])[^\n]*"
+_MY_DASH_COMMENT = rf"--(?=[\x00-\x20])(?!{_BREAK_REST})[^\n]*"
 _HASH_COMMENT = r"#[^\n]*"
 # "$" inside an identifier (a$b) or not followed by a tag and "$" (a $1 parameter)
 # is no dollar quote.
@@ -76,6 +115,11 @@ _PG_COMMENT_TOKEN = re.compile(r"/\*|\*/")
 _DELIMITER_LINE = re.compile(r"[ \t]*DELIMITER[ \t]+(\S+)[^\n]*", re.I)
 # The mysql client obeys a DELIMITER line even where a statement lacks its end.
 _MY_NEWLINE = r"\n(?![ \t]*(?i:delimiter)[ \t])"
+_BREAK = re.compile("--" + _BREAK_REST)
+_BREAK_LINE = re.compile(r"^[ \t]*--" + _BREAK_REST, re.M)
+# Blank lines and "--" comment lines: where sql_directives looks for directives.
+_LEADING_COMMENTS = re.compile(r"\ufeff?(?:[ \t\r\f\v]*(?:--[^\n]*)?\n)*")
+_COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*?\bFROM\s+STDIN\b", re.I)
 _ATOMIC = re.compile(r"\s+ATOMIC\b", re.I)
 _MY_END_SUFFIX = re.compile(r"\s+(?:IF|LOOP|WHILE|REPEAT|CASE|FOR)\b", re.I)
 _MY_OPENERS = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
@@ -114,7 +158,7 @@ def _rules(kind: str) -> _Rules:
         comments = (_MY_DASH_COMMENT, _HASH_COMMENT, _C_COMMENT)
         # /*! ... */ and /*M! ... */ are executed by the server: content, not comment.
         lead_comments = (_MY_DASH_COMMENT, _HASH_COMMENT, r"/\*(?!M?!)" + _C_COMMENT_REST)
-        lone = ("-", r"/(?!\*)", _MY_NEWLINE)
+        lone = (rf"-(?!-{_BREAK_REST})", r"/(?!\*)", _MY_NEWLINE)
     else:
         quotes = {"'": _SQ, '"': _DQ}
         if kind == "sqlite":
@@ -206,6 +250,11 @@ def _statement_end(
             pos += len(delimiter)
             prev = ";"
             continue
+        if c == "-" and (marker := _BREAK.match(sql, pos)):
+            if _starts_line(sql, pos):
+                return pos, marker.end()
+            pos = marker.end()  # a marker behind code on its line is just a comment
+            continue
         if c in quotes:
             m = quotes[c].match(sql, pos)
             if m is None:  # unterminated: the server will complain about the rest
@@ -277,43 +326,153 @@ def _my_statement_start(prev: str, blocks: list[str]) -> bool:
     return prev in _MY_STATEMENT_START
 
 
+def _starts_line(sql: str, pos: int) -> bool:
+    """Whether only blanks stand between the start of pos's line and pos."""
+    line_start = sql.rfind("\n", 0, pos) + 1
+    return not sql[line_start:pos].strip(" \t")
+
+
 def _delimiter_command(sql: str, pos: int) -> re.Match[str] | None:
     """The mysql client's DELIMITER command, if the word at pos starts its line."""
-    line_start = sql.rfind("\n", 0, pos) + 1
-    if sql[line_start:pos].strip(" \t"):
+    if not _starts_line(sql, pos):
         return None
-    return _DELIMITER_LINE.match(sql, line_start)
+    return _DELIMITER_LINE.match(sql, sql.rfind("\n", 0, pos) + 1)
 
 
-def iter_statements(sql: str, dialect: str) -> Iterator[Statement]:
-    """Yield the statements of a SQL script lazily, so huge files need no second copy."""
-    kind = _kind(dialect)
-    rules = _rules(kind)
-    n = len(sql)
-    delimiter = ";"
-    fast = _fast_scan(kind, delimiter)
-    pos = counted = 0
-    line = 1
-    while True:
-        start = _skip_lead(sql, pos, rules)
-        if start >= n:
-            return
-        if kind == "mysql" and sql[start] in "Dd":
-            m = _delimiter_command(sql, start)
-            if m:  # a mysql client command, not SQL: it only changes the delimiter
-                delimiter, pos = m.group(1), m.end()
-                fast = _fast_scan(kind, delimiter)
-                continue
-        tracked = delimiter == ";" and rules.head.match(sql, start) is not None
-        end, pos = _statement_end(sql, start, rules, delimiter, fast, tracked)
-        text = sql[start:end].rstrip()
+class _Splitter:
+    """Splitting state over a buffer that a stream keeps topping up.
+
+    A statement counts as finished only when what follows it is in the buffer
+    too (or the input has ended): a chunk boundary may fall inside a string, a
+    comment, a delimiter or a marker, and then the rest is scanned again, from
+    the statement's start, once more text has arrived.
+    """
+
+    def __init__(self, dialect: str):
+        self.kind = _kind(dialect)
+        self.rules = _rules(self.kind)
+        self.delimiter = ";"
+        self.fast = _fast_scan(self.kind, self.delimiter)
+        self.markers_only: bool | None = None  # known once the leading comments are read
+        self.buf = ""
+        self.pos = 0  # start of the part not yet split
+        self.counted = 0  # newlines before this index are counted in self.line
+        self.line = 1
+
+    def pending(self) -> int:
+        return len(self.buf) - self.pos
+
+    def feed(self, text: str) -> None:
+        """Append text, dropping what is split; one character stays for look-behinds."""
+        cut = self.pos - 1
+        if cut > 0:
+            self.line += self.buf.count("\n", self.counted, cut)
+            self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
+        else:
+            self.buf += text
+
+    def drain(self, final: bool) -> Iterator[Statement]:
+        """Yield every statement known to be complete; with final, the rest as well."""
+        if self.markers_only is None:
+            # Decided once the first line after the leading comments is complete.
+            head = _LEADING_COMMENTS.match(self.buf).end()
+            if self.buf.find("\n", head) < 0 and not final:
+                return
+            self.markers_only = SPLIT_AT_MARKERS in sql_directives(self.buf[:head])
+            if self.buf.startswith("\ufeff"):  # a byte order mark is no part of the SQL
+                self.pos = 1
+        yield from (self._at_markers(final) if self.markers_only else self._automatic(final))
+
+    def _automatic(self, final: bool) -> Iterator[Statement]:
+        sql, n, kind, rules = self.buf, len(self.buf), self.kind, self.rules
+        while True:
+            start = _skip_lead(sql, self.pos, rules)
+            if start >= n:
+                if final:
+                    self.pos = n
+                return
+            if kind == "mysql" and sql[start] in "Dd":
+                m = _delimiter_command(sql, start)
+                if m:  # a mysql client command, not SQL: it only changes the delimiter
+                    if m.end() >= n and not final:
+                        return
+                    self.delimiter, self.pos = m.group(1), m.end()
+                    self.fast = _fast_scan(kind, self.delimiter)
+                    continue
+            if kind == "postgresql" and sql[start] in "Cc":
+                self._refuse_copy_from_stdin(start)
+            tracked = self.delimiter == ";" and rules.head.match(sql, start) is not None
+            end, after = _statement_end(sql, start, rules, self.delimiter, self.fast, tracked)
+            if after >= n and not final:
+                return
+            self.pos = after
+            yield from self._statement(start, end)
+
+    def _at_markers(self, final: bool) -> Iterator[Statement]:
+        sql, n = self.buf, len(self.buf)
+        for marker in _BREAK_LINE.finditer(sql, self.pos):
+            if marker.end() >= n and not final:
+                return
+            piece, self.pos = (self.pos, marker.start()), marker.end()
+            yield from self._piece(*piece)
+        if final:
+            piece, self.pos = (self.pos, n), n
+            yield from self._piece(*piece)
+
+    def _piece(self, pos: int, end: int) -> Iterator[Statement]:
+        start = _skip_lead(self.buf, pos, self.rules)
+        if start < end:
+            yield from self._statement(start, end)
+
+    def _statement(self, start: int, end: int) -> Iterator[Statement]:
+        text = self.buf[start:end].rstrip()
         if text:
             # Newlines are counted only between statement starts: once per file.
-            line += sql.count("\n", counted, start)
-            counted = start
-            yield Statement(text, line)
+            self.line += self.buf.count("\n", self.counted, start)
+            self.counted = start
+            yield Statement(text, self.line)
+
+    def _refuse_copy_from_stdin(self, start: int) -> None:
+        if _COPY_FROM_STDIN.match(self.buf, start):
+            line = self.line + self.buf.count("\n", self.counted, start)
+            raise LockgateError(
+                f"line {line}: COPY ... FROM STDIN is followed by rows of data that only psql "
+                "knows how to send; lockgate runs each statement through the database driver, "
+                "which would wait for rows that never come, and then read the rows as SQL. "
+                "Write the rows as INSERT statements (pg_dump --inserts does), COPY from a file "
+                "the server can read, or load the data with psql outside the migration."
+            )
 
 
-def split_sql(sql: str, dialect: str) -> list[Statement]:
+def iter_statements(
+    sql: str | TextSource, dialect: str, *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[Statement]:
+    """Yield the statements of a SQL script lazily, so huge files need no second copy.
+
+    :param sql: the script's text, or a text stream to read it from in chunks.
+    :param dialect: ``postgresql``, ``mysql``/``mariadb``, ``sqlite``, or any
+        other name for standard SQL; a ``+driver`` suffix is ignored.
+    :param chunk_size: characters to read at a time from a stream; reads grow
+        with a statement longer than that, so it is scanned a bounded number of times.
+    :raises LockgateError: for ``COPY ... FROM STDIN`` with inline rows (PostgreSQL).
+    """
+    splitter = _Splitter(dialect)
+    if isinstance(sql, str):
+        splitter.feed(sql)
+        yield from splitter.drain(final=True)
+        return
+    while True:
+        text = sql.read(max(chunk_size, splitter.pending()))
+        if not text:
+            yield from splitter.drain(final=True)
+            return
+        if not isinstance(text, str):
+            raise TypeError("iter_statements reads text, not bytes: open the file in text mode, "
+                            "e.g. open(path, encoding='utf-8-sig')")
+        splitter.feed(text)
+        yield from splitter.drain(final=False)
+
+
+def split_sql(sql: str | TextSource, dialect: str) -> list[Statement]:
     """Split a SQL script into its statements (see iter_statements)."""
     return list(iter_statements(sql, dialect))

@@ -20,13 +20,12 @@ writes copies them into lockgate's table (the old table is left untouched).
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import getpass
-import socket
-from dataclasses import asdict, dataclass
-
 import sqlalchemy as sa
+
+from .records import APPLIED, REVERTING, STARTED, AppliedScript, applied_order, current_user, utc_now
+
+__all__ = ["APPLIED", "REVERTING", "STARTED", "AppliedScript", "applied_order", "current_user",
+           "utc_now", "TrackingTable", "TrackingWrites"]
 
 
 class _Timestamp(sa.types.TypeDecorator):
@@ -48,44 +47,6 @@ class _Timestamp(sa.types.TypeDecorator):
 
 
 _TIMESTAMP = _Timestamp()
-APPLIED, STARTED, REVERTING = "applied", "started", "reverting"
-
-
-@dataclass
-class AppliedScript:
-    """A row of the tracking table."""
-
-    version: str
-    title: str
-    kind: str
-    checksum: str | None
-    applied_at: dt.datetime | None
-    execution_ms: int | None
-    applied_by: str | None
-    vcs_revision: str | None = None
-    state: str = APPLIED
-
-    @property
-    def number(self) -> int:
-        return int(self.version)
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["applied_at"] = self.applied_at.isoformat() + "Z" if self.applied_at else None
-        return data
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-@functools.lru_cache(maxsize=1)
-def current_user() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 class TrackingTable:
@@ -259,8 +220,3 @@ class TrackingWrites:
 
     def remove(self, version: str):
         return self._remove.sql, self._remove.params(key=version)
-
-
-def applied_order(applied: dict[str, AppliedScript]) -> list[AppliedScript]:
-    """Applied scripts oldest first, by when they were applied, then by version."""
-    return sorted(applied.values(), key=lambda a: (a.applied_at or dt.datetime.min, a.number))

@@ -1,0 +1,175 @@
+"""Reading a yoyo project: its migrations in yoyo's dependency order.
+
+yoyo's own API reads the folder (:func:`yoyo.read_migrations`) and orders it
+(:func:`yoyo.migrations.topological_sort`, honouring ``-- depends:`` and
+``__depends__``), so the order is the one ``yoyo apply`` uses.
+
+- A ``.sql`` migration becomes a SQL script as it is, its ``.rollback.sql``
+  the downgrade.
+- A ``.py`` migration whose steps are all SQL strings becomes a SQL script:
+  the apply strings in order, the rollback strings in reverse (yoyo's order).
+- Any other ``.py`` migration (callable steps, ``ignore_errors``) becomes a
+  Python script that keeps the original source and runs its steps through
+  :mod:`lockgate.importers.yoyo_steps`.
+- ``__transactional__ = False`` / ``-- transactional: false`` becomes
+  lockgate's no-transaction mode. ``post-apply`` hooks are not imported.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ConfigError
+from .peer import PY, PeerScript
+
+TOOL = "yoyo"
+MIGRATION_TABLE = "_yoyo_migration"
+NO_TRANSACTION = "-- lockgate: no-transaction"
+_YOYO_DIRECTIVE = re.compile(r"^\s*--\s*(transactional|depends)\s*:", re.IGNORECASE)
+
+PY_TEMPLATE = '''"""{title}: yoyo steps, run by lockgate.
+
+The yoyo migration's source is kept in SOURCE and its steps run on lockgate's
+connection: SQL strings on a DBAPI cursor, callables given the DBAPI connection.
+"""
+
+from lockgate.importers.yoyo_steps import run_steps
+{transaction}
+SOURCE = {source}
+
+
+def upgrade(connection):
+    run_steps(SOURCE, connection, "apply", name={name!r})
+{downgrade}'''
+
+PY_DOWNGRADE = '''
+
+def downgrade(connection):
+    run_steps(SOURCE, connection, "rollback", name={name!r})
+'''
+
+
+def read(folder: Path, dialect: str | None = None) -> list[PeerScript]:
+    """Every migration of ``folder`` in yoyo's order (``dialect`` is unused: yoyo's SQL is as written).
+
+    :raises ConfigError: missing folder, no migrations, or one yoyo cannot load.
+    """
+    from yoyo import read_migrations
+    from yoyo.exceptions import BadMigration, MigrationConflict
+    from yoyo.migrations import topological_sort
+
+    if not folder.is_dir():
+        raise ConfigError(f"The yoyo folder {folder} does not exist. Give the folder holding the "
+                          "yoyo migrations (*.sql, *.py).")
+    try:
+        migrations = read_migrations(str(folder))
+        ordered = list(topological_sort(migrations))
+    except (BadMigration, MigrationConflict) as exc:
+        raise ConfigError(f"yoyo cannot load the migrations in {folder}: {exc}. Fix them "
+                          "(`yoyo list` must work) and import again; nothing was written.") from exc
+    if not ordered:
+        raise ConfigError(f"{folder} is not a yoyo folder: it holds no migrations (*.sql, *.py). "
+                          "Give the folder yoyo reads its migrations from.")
+    peers = [_convert(migration) for migration in ordered]
+    if migrations.post_apply:
+        names = ", ".join(Path(m.path).name for m in migrations.post_apply)
+        peers[-1].notes.append(f"post-apply hooks are not imported ({names}): run them yourself")
+    return peers
+
+
+def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str]]:
+    """Migration ids in ``_yoyo_migration`` (read only), and notes about ids the folder lacks."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(connection).has_table(MIGRATION_TABLE):
+        raise ConfigError(
+            f"--mark-applied: the database has no {MIGRATION_TABLE} table, so yoyo never "
+            "migrated it and there is nothing to mark. Leave out --mark-applied and run "
+            "`lockgate upgrade` to apply the imported scripts.")
+    ids = set(connection.execute(sa.text(f"SELECT migration_id FROM {MIGRATION_TABLE}")).scalars())
+    known = {p.peer_id for p in peers}
+    notes = [f"yoyo applied {i}, which is not in the imported folder: not marked" for i in sorted(ids - known)]
+    return ids & known, notes
+
+
+def _convert(migration) -> PeerScript:
+    migration.load()
+    path = Path(migration.path)
+    if migration.is_raw_sql():
+        upgrade, downgrade = _sql_files(path)
+    else:
+        upgrade, downgrade = _string_steps(migration.steps)
+        if upgrade is None:
+            return PeerScript(migration.id, migration.id, _python_script(migration, path), kind=PY)
+    header = f"-- yoyo migration {path.name}\n"
+    if not migration.use_transactions:
+        header += NO_TRANSACTION + "\n"
+    return PeerScript(migration.id, migration.id, header + upgrade, downgrade)
+
+
+def _sql_files(path: Path) -> tuple[str, str | None]:
+    upgrade = _drop_directives(path.read_text(encoding="utf-8"))
+    rollback = path.with_name(path.name[:-len(".sql")] + ".rollback.sql")
+    downgrade = _drop_directives(rollback.read_text(encoding="utf-8")) if rollback.is_file() else None
+    return upgrade, downgrade
+
+
+def _drop_directives(text: str) -> str:
+    """yoyo's ``-- depends:`` / ``-- transactional:`` lines; the rest is kept verbatim."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _YOYO_DIRECTIVE.match(line))
+
+
+def _string_steps(steps) -> tuple[str | None, str | None]:
+    """SQL for steps that are all strings with no ``ignore_errors``; (None, None) otherwise."""
+    leaves = []
+    for wrapper in steps:
+        if not _collect_leaves(wrapper, leaves):
+            return None, None
+    applies = [_statement(leaf._apply) for leaf in leaves if leaf._apply]
+    rollbacks = [_statement(leaf._rollback) for leaf in reversed(leaves) if leaf._rollback]
+    return "\n\n".join(applies) + "\n", ("\n\n".join(rollbacks) + "\n") if rollbacks else None
+
+
+def _collect_leaves(step, leaves: list) -> bool:
+    """Flatten wrappers and groups into MigrationSteps; False when one is not plain SQL."""
+    if getattr(step, "ignore_errors", None):
+        return False
+    inner = getattr(step, "step", step)
+    if hasattr(inner, "steps"):  # a group
+        return all(_collect_leaves(s, leaves) for s in inner.steps)
+    if not all(part is None or isinstance(part, str) for part in (inner._apply, inner._rollback)):
+        return False
+    leaves.append(inner)
+    return True
+
+
+def _has_rollback(step) -> bool:
+    inner = getattr(step, "step", step)
+    if hasattr(inner, "steps"):
+        return any(_has_rollback(s) for s in inner.steps)
+    return inner._rollback is not None
+
+
+def _statement(sql: str) -> str:
+    sql = sql.strip()
+    return sql if sql.endswith(";") else sql + ";"
+
+
+def _python_script(migration, path: Path) -> str:
+    source = migration.source
+    has_rollback = any(_has_rollback(step) for step in migration.steps)
+    return PY_TEMPLATE.format(
+        title=f"yoyo migration {path.name}",
+        transaction="" if migration.use_transactions else "\ntransaction = False\n",
+        source=_python_literal(source),
+        name=path.name,
+        downgrade=PY_DOWNGRADE.format(name=path.name) if has_rollback else "",
+    )
+
+
+def _python_literal(text: str) -> str:
+    """A readable triple-quoted literal when that is exact, else repr."""
+    if "\\" not in text and "'''" not in text and not text.endswith("'"):
+        return "'''" + text + "'''"
+    return repr(text)

@@ -1,0 +1,57 @@
+"""The tracking table's rows as plain data, with no SQLAlchemy import.
+
+Planning and output work on these, so the read-only paths that answer
+without SQLAlchemy (:mod:`lockgate.quickread`) share them with the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import socket
+from dataclasses import asdict, dataclass
+
+APPLIED, STARTED, REVERTING = "applied", "started", "reverting"
+
+
+@dataclass
+class AppliedScript:
+    """A row of the tracking table."""
+
+    version: str
+    title: str
+    kind: str
+    checksum: str | None
+    applied_at: dt.datetime | None
+    execution_ms: int | None
+    applied_by: str | None
+    vcs_revision: str | None = None
+    state: str = APPLIED
+
+    @property
+    def number(self) -> int:
+        return int(self.version)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["applied_at"] = self.applied_at.isoformat() + "Z" if self.applied_at else None
+        return data
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@functools.lru_cache(maxsize=1)
+def current_user() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def applied_order(applied: dict[str, AppliedScript]) -> list[AppliedScript]:
+    """Applied scripts oldest first, by when they were applied, then by version."""
+    return sorted(applied.values(), key=lambda a: (a.applied_at or dt.datetime.min, a.number))
