@@ -40,6 +40,13 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(backend)
 
 
+@pytest.fixture(autouse=True)
+def plain_output_environment(monkeypatch):
+    """Output depends on CI, NO_COLOR and FORCE_COLOR; tests set them when they mean to."""
+    for name in ("CI", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def db_servers(pytestconfig) -> dbservers.Servers:
     """The session's servers, e.g. ``db_servers.need("postgresql").database_exists(name)``."""

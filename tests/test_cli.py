@@ -330,7 +330,7 @@ def test_upgrade_to_downgrade_to_and_all(db_url, make_scripts, capsys):
     r = cli(capsys, *common, "downgrade", "--all")
     assert r.code == 0, r
     assert "Reverted 3 scripts" in r.out
-    assert [line.split()[1] for line in r.out.splitlines() if line.startswith("Reverting")] == ["3", "2", "1"]
+    assert re.findall(r"^\[\d/3\] Reverting (\d)", r.out, re.M) == ["3", "2", "1"]
     assert tracked(db_url) == {} and app_tables(db_url) == set()
 
     r = cli(capsys, *common, "downgrade", "--all")

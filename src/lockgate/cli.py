@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from .terminal import colour_enabled, in_ci, is_terminal
+
 EXIT_CODES = """\
 exit codes:
   0  success, including "nothing to do"
@@ -75,8 +77,10 @@ def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
         aliases = [a for a, target in ALIASES.items() if target == name]
         sub = commands.add_parser(name, help=text, description=text, aliases=aliases)
         _add_common(sub, top=False)
-        if name in ("status", "history", "verify"):
-            sub.add_argument("--json", action="store_true", help="print JSON for machines")
+        if name in ("status", "history", "verify", "next_version", "upgrade", "downgrade", "check"):
+            sub.add_argument("--json", action="store_true",
+                             help="print what was done (or the plan, with --dry-run) as JSON"
+                             if name in ("upgrade", "downgrade") else "print JSON for machines")
         if name == "upgrade":
             mode = sub.add_mutually_exclusive_group()
             mode.add_argument("--dry-run", action="store_true",
@@ -235,7 +239,10 @@ def make_migrator(args, settings=None):
         logging.basicConfig()
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
         logging.getLogger("lockgate.sql").setLevel(logging.DEBUG)  # SQL scripts bypass the engine
+    # With --json stdout holds only the JSON; warnings still go to stderr.
     progress = None if args.quiet else _print_progress
+    _print_progress.stdout_free = not getattr(args, "json", False)
+    _print_progress.verbose = args.verbose
     migrator = DBMigrator(engine, settings.package, directory=settings.directory,
                           table=settings.table, legacy_table=settings.legacy_table,
                           lock_timeout=_seconds(settings.lock_timeout, "lock_timeout"),
@@ -260,20 +267,25 @@ def _seconds(value, name: str) -> float:
 
 
 def _print_progress(event: str, script, **info) -> None:
-    if event == "start":
+    """Per-script lines ("[2/5] Applying ... done in 12 ms"), not in CI logs unless -v."""
+    terminal = is_terminal(sys.stdout)
+    per_script = _print_progress.stdout_free and (terminal or not in_ci() or _print_progress.verbose)
+    if event == "start" and per_script:
         verb = "Applying" if info["direction"] == "upgrade" else "Reverting"
         late = " (out of order)" if info.get("out_of_order") else ""
-        _print_progress.line = f"{verb} {script.version} {script.title}{late} ..."
+        total = info.get("total") or 1
+        counter = f"[{info['position']}/{total}] " if total > 1 else ""
+        _print_progress.line = f"{counter}{verb} {script.version} {script.title}{late} ..."
         print(_print_progress.line, end="", flush=True)
         _print_progress.line_open = True
-    elif event == "position" and sys.stdout.isatty():  # a long SQL file: how far it has got
+    elif event == "position" and terminal and _print_progress.stdout_free:  # a long SQL file: how far it has got
         done, total = info["done"], info.get("total")
         where = f"{min(99, done * 100 // total)}%" if total else f"{done / 1e6:.0f} MB read"
         print(f"\r{_print_progress.line} {where:<12}", end="", flush=True)
-    elif event == "done":
-        if sys.stdout.isatty():
+    elif event == "done" and per_script:
+        if terminal:
             print(f"\r{_print_progress.line}", end="")
-        print(f" done in {info['execution_ms']} ms" + " " * 8 * sys.stdout.isatty(), flush=True)
+        print(f" done in {info['execution_ms']} ms" + " " * 8 * terminal, flush=True)
         _print_progress.line_open = False
     elif event == "waiting":
         print(f"Waiting for the migration lock, held by {info['holder']} ...", file=sys.stderr, flush=True)
@@ -283,6 +295,8 @@ def _print_progress(event: str, script, **info) -> None:
 
 _print_progress.line_open = False  # an "Applying ..." line waits for its ending
 _print_progress.line = ""
+_print_progress.verbose = False
+_print_progress.stdout_free = True
 
 
 def run_command(args) -> int:
@@ -330,7 +344,7 @@ def _quick_answer(args, settings, output) -> int | None:
         status = quickread.status(settings)
         if status is None:
             return None
-        print(output.to_json(status.as_dict()) if args.json else output.format_status(status))
+        print(output.to_json(status.as_dict()) if args.json else output.format_status(status, colour_enabled(sys.stdout)))
         return 0
     answer = quickread.nothing_to_do(settings, strict=args.strict)
     if answer is None:
@@ -339,7 +353,11 @@ def _quick_answer(args, settings, output) -> int | None:
     if not args.quiet:
         for line in drift:
             _print_progress("drift", None, message=line)
-    _report(args, message)
+    if args.json:
+        print(output.to_json({"runs": [], "message": message, "warnings": drift,
+                              "adopted": None, "rehearsal": False}))
+    else:
+        _report(args, message)
     return 0
 
 
@@ -347,22 +365,26 @@ def _dispatch(args, migrator, settings, output) -> int:
     command = args.command
     if command == "status":
         status = migrator.status()
-        print(output.to_json(status.as_dict()) if args.json else output.format_status(status))
+        print(output.to_json(status.as_dict()) if args.json else output.format_status(status, colour_enabled(sys.stdout)))
     elif command == "history":
         history = migrator.history()
         print(output.to_json([a.as_dict() for a in history]) if args.json else output.format_history(history))
     elif command == "next_version":
         version = migrator.next_version()
-        if version:
+        if args.json:
+            print(output.to_json({"next_version": version}))
+        elif version:
             print(version)
         elif not args.quiet:
             print("No pending scripts.", file=sys.stderr)
     elif command == "upgrade" and args.dry_run:
-        print(output.format_plan(migrator.plan(args.version, to=args.to), migrator.adapter))
+        plan = migrator.plan(args.version, to=args.to)
+        print(output.to_json([output.script_dict(s) for s in plan]) if args.json
+              else output.format_plan(plan, migrator.adapter))
     elif command == "upgrade" and args.rehearse:
-        _report(args, output.format_run(migrator.rehearse(args.version, to=args.to)))
+        _print_run(args, output, migrator.rehearse(args.version, to=args.to))
     elif command == "upgrade":
-        _report(args, output.format_run(migrator.upgrade(args.version, to=args.to, strict=args.strict)))
+        _print_run(args, output, migrator.upgrade(args.version, to=args.to, strict=args.strict))
     elif command == "verify":
         found = migrator.verify()
         print(output.to_json(found.as_dict()) if args.json else output.format_verification(found))
@@ -370,17 +392,29 @@ def _dispatch(args, migrator, settings, output) -> int:
     elif command == "resolve":
         _report(args, migrator.resolve(args.version, applied=args.applied))
     elif command == "downgrade":
-        _report(args, output.format_run(migrator.downgrade(args.version, to=args.to, all=args.all)))
+        _print_run(args, output, migrator.downgrade(args.version, to=args.to, all=args.all))
     elif command == "setup":
         _setup(args, migrator, settings)
     elif command == "check":
         from .modeldiff import check, format_check
         found = check(migrator, settings, shadow_url=args.shadow_url)
-        print(format_check(found), file=sys.stdout if found.ok else sys.stderr)
+        if args.json:
+            print(output.to_json({"ok": found.ok, "pending": found.pending,
+                                  "differences": found.differences,
+                                  "models_checked": found.models_checked}))
+        else:
+            print(format_check(found), file=sys.stdout if found.ok else sys.stderr)
         return 0 if found.ok else 1
     elif command == "test":
         return _test(args, migrator, settings)
     return 0
+
+
+def _print_run(args, output, result) -> None:
+    if args.json:
+        print(output.to_json(output.run_dict(result)))
+    else:
+        _report(args, output.format_run(result))
 
 
 def _setup(args, migrator, settings) -> None:

@@ -62,7 +62,8 @@ class DBMigrator:
     :param ddl_lock_timeout: PostgreSQL ``lock_timeout`` for each script (e.g. "5s"); off if None.
     :param statement_timeout: PostgreSQL ``statement_timeout`` for each script; off if None.
     :param progress: called as ``progress(event, script, **info)``: events ``"start"``
-        and ``"done"`` around every script, ``"waiting"`` (script None, ``holder=``)
+        (``position=`` n of ``total=``) and ``"done"`` around every script,
+        ``"position"`` (``done=`` characters read of ``total=`` bytes) during long SQL files, ``"waiting"`` (script None, ``holder=``)
         when another migrator holds the lock, ``"drift"`` (``message=``) for
         applied scripts changed on disk.
     """
@@ -174,8 +175,9 @@ class DBMigrator:
                 if not plan:
                     result.message = nothing_to_do(scripts, applied, version, to)
                 self.tracking.create(connection)
-                for script in plan:
-                    self.progress("start", script, direction=UPGRADE, out_of_order=False)
+                for position, script in enumerate(plan, 1):
+                    self.progress("start", script, direction=UPGRADE, out_of_order=False,
+                                  position=position, total=len(plan))
                     elapsed = runner.rehearse(connection, script, modules.get(script.version))
                     result.runs.append(ScriptRun(script.version, script.title, UPGRADE, elapsed))
                     self.progress("done", script, direction=UPGRADE, execution_ms=elapsed)
@@ -312,7 +314,8 @@ class DBMigrator:
         newest = max((a.number for a in applied.values()), default=None)
         for position, script in enumerate(plan, 1):
             out_of_order = direction == UPGRADE and newest is not None and script.number < newest
-            self.progress("start", script, direction=direction, out_of_order=out_of_order)
+            self.progress("start", script, direction=direction, out_of_order=out_of_order,
+                          position=position, total=len(plan))
             try:
                 elapsed = runner.run(connection, script, direction, modules.get(script.version),
                                      last=position == len(plan))

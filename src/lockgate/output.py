@@ -8,19 +8,33 @@ from typing import TYPE_CHECKING
 
 from .planning import Status
 from .records import AppliedScript
+from .terminal import paint
 
 if TYPE_CHECKING:
     from .engine import RunResult
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Columns padded to their widest cell; the last column is not padded."""
+def table(headers: list[str], rows: list[list[str]], styles: list[dict] | None = None,
+          colour: bool = False) -> str:
+    """Columns padded to their widest cell; the last column is not padded.
+
+    ``styles[i]`` maps a column index to a :func:`~lockgate.terminal.paint`
+    style for row ``i``, used when ``colour`` is on (padding stays exact).
+    """
     widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
     lines = []
-    for row in [headers] + rows:
+    row_styles = [{n: "bold" for n in range(len(headers))}] + (styles or [{}] * len(rows))
+    for row, style in zip([headers] + rows, row_styles):
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
+        if colour:
+            cells = [paint(cell, style.get(n), True) for n, cell in enumerate(cells)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+#: How each state of a script looks on a colour terminal.
+STATE_STYLES = {"applied": "green", "pending": "yellow", "missing": "red",
+                "started": "red+bold", "reverting": "red+bold"}
 
 
 def _when(applied: AppliedScript | None) -> str:
@@ -29,14 +43,15 @@ def _when(applied: AppliedScript | None) -> str:
     return applied.applied_at.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def format_status(status: Status) -> str:
-    rows = []
+def format_status(status: Status, colour: bool = False) -> str:
+    rows, styles = [], []
     for s in status.scripts:
         state = s.state + (" (out of order)" if s.out_of_order else "")
         rows.append([s.version, s.title, s.kind, state, _when(s.applied)])
+        styles.append({3: "magenta" if s.out_of_order else STATE_STYLES.get(s.state)})
     parts = []
     if rows:
-        parts.append(table(["VERSION", "TITLE", "KIND", "STATE", "APPLIED AT (UTC)"], rows))
+        parts.append(table(["VERSION", "TITLE", "KIND", "STATE", "APPLIED AT (UTC)"], rows, styles, colour))
     else:
         parts.append("No scripts found.")
     late = sum(1 for s in status.scripts if s.out_of_order)
@@ -85,6 +100,12 @@ def format_plan(plan, adapter) -> str:
     return "\n".join(parts)
 
 
+def script_dict(script) -> dict:
+    """A script as JSON: what it is and where its file is."""
+    return {"version": script.version, "title": script.title, "kind": script.kind,
+            "file": str(script.main_file)}
+
+
 def format_history(history: list[AppliedScript]) -> str:
     if not history:
         return "No scripts have been applied."
@@ -115,6 +136,15 @@ def format_run(result: RunResult) -> str:
         total = sum(r.execution_ms for r in result.runs)
         lines.append(f"{verb} {len(result.runs)} script{'s' if len(result.runs) != 1 else ''} in {total} ms.")
     return "\n".join(lines)
+
+
+def run_dict(result: RunResult) -> dict:
+    """What ``upgrade``/``downgrade --json`` print: every script run, and any message."""
+    return {"runs": [{"version": r.version, "title": r.title, "direction": r.direction,
+                      "execution_ms": r.execution_ms, "out_of_order": r.out_of_order}
+                     for r in result.runs],
+            "message": result.message, "warnings": result.warnings,
+            "adopted": result.adopted, "rehearsal": result.rehearsal}
 
 
 def to_json(data) -> str:
