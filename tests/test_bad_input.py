@@ -53,8 +53,11 @@ def test_closed_port(scheme, capsys):
     started = time.monotonic()
     r = cli(capsys, "--url", url, "--package", "busy.migration", "upgrade")
     assert time.monotonic() - started < 10
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    check = f"pg_isready -h 127.0.0.1 -p {port}" if scheme.startswith("postgresql") \
+        else f"mysqladmin -h 127.0.0.1 -P {port} ping"
     err = assert_clean_error(r, 3, "Cannot connect to", "deploy:***@127.0.0.1", "Connection refused",
-                             "Check that the server is running")
+                             "Check that the server is running", check)
     assert_no_password(r)
     assert len(err.strip().splitlines()) == 1, err
 
@@ -117,7 +120,8 @@ def test_server_that_never_answers_times_out(scheme, monkeypatch, capsys):
 def test_sqlite_file_in_a_missing_folder(tmp_path, capsys):
     r = cli(capsys, "--url", f"sqlite:///{tmp_path}/no/such/folder/app.sqlite",
             "--package", "busy.migration", "upgrade")
-    assert_clean_error(r, 3, "Cannot connect to", "unable to open database file")
+    assert_clean_error(r, 3, "Cannot connect to", "unable to open database file",
+                       f"Check that the folder {tmp_path}/no/such/folder exists")
     assert not (tmp_path / "no").exists()
 
 
@@ -505,3 +509,32 @@ def test_setup_with_a_failing_canonical_schema(tmp_path, db_url, capsys):
         assert "statements before the failing one stay applied" in r.err
     else:
         assert table_names(db_url) == set()
+
+
+# -- what to type next after a failed script --------------------------------------
+
+
+def test_a_failed_downgrade_says_to_run_downgrade_again(db_url, make_scripts, capsys):
+    scripts = make_scripts({"1_t.sql": "CREATE TABLE t (id INTEGER);\n",
+                            "1_downgrade.sql": "DELETE FROM t;\nINSERT INTO no_such_table VALUES (1);\n"})
+    assert cli(capsys, "--url", db_url, "--directory", scripts, "upgrade").code == 0
+
+    r = cli(capsys, "--url", db_url, "--directory", scripts, "downgrade")
+
+    err = assert_clean_error(r, 1, "script 1 failed", "1_downgrade.sql, line 2")
+    assert "run `lockgate downgrade` again" in err
+    assert "lockgate upgrade" not in err
+
+
+@pytest.mark.postgresql
+def test_a_failed_script_outside_a_transaction_says_what_stayed(postgresql_url, make_scripts, capsys):
+    scripts = make_scripts({"1_idx.sql": "-- lockgate: no-transaction\n"
+                                         "CREATE TABLE t (id INTEGER);\n"
+                                         "CREATE INDEX CONCURRENTLY t_x ON t (no_such_column);\n"})
+
+    r = cli(capsys, "--url", postgresql_url, "--directory", scripts, "upgrade")
+
+    err = assert_clean_error(r, 1, "1_idx.sql, line 3", "outside a transaction")
+    assert "Undo the statements that stayed applied by hand" in err
+    assert "rolled back" not in err
+    assert app_tables(postgresql_url) == {"t"}

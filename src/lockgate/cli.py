@@ -323,7 +323,7 @@ def run_command(args) -> int:
             if _print_progress.line_open:  # not when the canonical schema of `setup` failed
                 print(" failed", file=sys.stdout, flush=True)
                 _print_progress.line_open = False
-            exc.args = (_explain_failure(exc, migrator),)
+            exc.args = (_explain_failure(exc, migrator, args.command),)
         raise
     finally:
         migrator.engine.dispose()
@@ -452,16 +452,21 @@ def _report(args, text: str) -> None:
         print(text)
 
 
-def _explain_failure(exc, migrator) -> str:
+def _explain_failure(exc, migrator, command: str) -> str:
     """Add what happened to the transaction, and what is still applied, to a failure."""
     completed = getattr(exc, "completed", None)
     done = len(completed.runs) if completed else 0
     text = f"script {exc.version} failed.\n{exc}\n"
-    if migrator.adapter.transactional_ddl:
-        text += "Its transaction was rolled back and it is not recorded as applied."
+    again = f"`lockgate {command}`"
+    if migrator.adapter.transactional_ddl and not exc.partial:
+        text += (f"Its transaction was rolled back and it is not recorded as applied. "
+                 f"Fix it and run {again} again.")
+    elif migrator.adapter.transactional_ddl:
+        text += ("It is not recorded as applied. Undo the statements that stayed applied by hand "
+                 f"(or make them safe to repeat, e.g. IF NOT EXISTS), then run {again} again.")
     elif not exc.partial:
         text += ("Nothing of it stayed applied (no statement that commits implicitly had run), "
-                 "and it is not recorded as applied.")
+                 f"and it is not recorded as applied. Fix it and run {again} again.")
     elif exc.version == "setup":
         text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
                  "statements before the failing one stay applied. Check the schema, undo them "

@@ -7,6 +7,7 @@ hidden, and a driver message that happens to quote it is scrubbed.
 from __future__ import annotations
 
 import importlib.util
+import os
 from contextlib import contextmanager
 
 from .errors import ConfigError, DatabaseUnreachableError
@@ -127,7 +128,28 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
             f"The database driver {exc.name} for {safe_url(url)} is not installed: {hint}"
         ) from None
     except (TypeError, ValueError) as exc:  # an unknown option, or a value of the wrong type
-        raise ConfigError(f"An sqlalchemy.* option is not valid for {safe_url(url)}: {exc}") from None
+        raise ConfigError(f"An sqlalchemy.* option is not valid for {safe_url(url)}: {exc}. Fix or "
+                          "remove that option in the configuration (see the SQLAlchemy "
+                          "create_engine documentation for the options it takes).") from None
+
+
+def _reachability_hint(url) -> str:
+    """What to check, and a command that checks it, for the kind of database."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        folder = os.path.dirname(os.path.abspath(url.database or "")) or "."
+        return (f"Check that the folder {folder} exists and is writable (SQLite creates the file "
+                "itself), and that the path in the URL is right: sqlite:///relative.db or "
+                "sqlite:////absolute/path.db.")
+    host, port = url.host or "localhost", url.port
+    if backend == "postgresql":
+        check = f"`pg_isready -h {host} -p {port or 5432}`"
+    elif backend in ("mysql", "mariadb"):
+        check = f"`mysqladmin -h {host} -P {port or 3306} ping`"
+    else:
+        return "Check that the server is running and that the URL (host, port, database, user) is right."
+    return (f"Check that the server is running ({check} tells) and that the URL (host, port, "
+            "database, user) is right.")
 
 
 def _unbound_reads(dbapi_connection, connection_record) -> None:
@@ -152,8 +174,7 @@ def connect(engine):
     except DBAPIError as exc:
         detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), engine.url)
         raise DatabaseUnreachableError(
-            f"Cannot connect to {safe_url(engine.url)}: {detail}. Check that the server is "
-            "running and that the URL (host, port, database, user) is right."
+            f"Cannot connect to {safe_url(engine.url)}: {detail}. {_reachability_hint(engine.url)}"
         ) from None
     with connection:
         yield connection
