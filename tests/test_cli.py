@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import sys
 import time
 
 import pytest
@@ -609,7 +610,7 @@ def test_adopting_a_nous_migration_database(dev_ini, db_url, capsys):
     r = migrate(capsys, dev_ini, "status")
     assert r.code == 0, r
     assert row_for(r.out, V1)[3] == "applied"
-    assert "1 applied, 2 pending" in r.out
+    assert "1 applied, 2 pending; the applied scripts are read from nous.migration's `versions` table" in r.out
     assert "lockgate_versions" not in table_names(db_url)  # reading changes nothing
 
     r = migrate(capsys, dev_ini, "upgrade")
@@ -622,3 +623,71 @@ def test_adopting_a_nous_migration_database(dev_ini, db_url, capsys):
 
     r = migrate(capsys, dev_ini, "history", "--json")
     assert r.json()[0]["version"] == V1 and r.json()[0]["applied_by"] == "nous.migration"
+
+
+def test_setup_on_a_nous_migration_database_says_it_adopted_it(dev_ini, db_url, capsys):
+    with engine_for(db_url) as engine, engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE versions (version BIGINT NOT NULL)"))
+        conn.execute(sa.text(f"INSERT INTO versions (version) VALUES ({V1}), ({V2})"))
+
+    r = migrate(capsys, dev_ini, "setup")
+
+    assert r.code == 0, r
+    assert r.out.startswith("Adopted 2 scripts applied by nous.migration")
+    assert list(tracked(db_url)) == [V1, V2]
+
+
+def test_setup_mark_applied_records_every_script_and_runs_none(db_url, make_scripts, capsys):
+    scripts = make_scripts(ABC_SCRIPTS)
+
+    r = cli(capsys, "--url", db_url, "--directory", scripts, "setup", "--mark-applied")
+
+    assert r.code == 0, r
+    assert "Marked 3 scripts applied without running them." in r.out
+    assert tracked(db_url) == {"1": None, "2": None, "3": None}
+    assert app_tables(db_url) == set()
+
+
+def test_resolve_applied_of_an_applied_script_changes_nothing_and_says_so(db_url, make_scripts, capsys):
+    scripts = make_scripts(ABC_SCRIPTS)
+    cli(capsys, "--url", db_url, "--directory", scripts, "upgrade", "1")
+    before = tracked(db_url)
+
+    r = cli(capsys, "--url", db_url, "--directory", scripts, "resolve", "1", "--applied")
+
+    assert r.code == 0 and "already recorded as applied; nothing changed" in r.out, r
+    assert tracked(db_url) == before
+
+
+def test_reading_commands_do_not_create_a_missing_sqlite_file(tmp_path, make_scripts, capsys):
+    scripts = make_scripts(ABC_SCRIPTS)
+    url = f"sqlite:///{tmp_path}/not_yet.db"
+    for command in (["status"], ["history"], ["verify"], ["next_version"], ["upgrade", "--dry-run"]):
+        r = cli(capsys, "--url", url, "--directory", scripts, *command)
+        assert r.code == 0, r
+    assert "0 applied, 3 pending" in cli(capsys, "--url", url, "--directory", scripts, "status").out
+    assert not (tmp_path / "not_yet.db").exists()
+
+
+def test_models_beside_the_config_file_are_found_with_a_scripts_directory(tmp_path, capsys, monkeypatch):
+    project = tmp_path / "project"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "1_notes.sql").write_text(
+        "CREATE TABLE notes (id INTEGER NOT NULL PRIMARY KEY, body VARCHAR(100));\n")
+    (project / "notes_models.py").write_text(
+        "import sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class Note(Base):\n    __tablename__ = 'notes'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)\n"
+        "    body: Mapped[str | None] = mapped_column(sa.String(100))\n")
+    (project / "pyproject.toml").write_text(
+        f'[tool.lockgate]\nurl = "sqlite:///{project}/app.db"\ndirectory = "migrations"\n'
+        'models = "notes_models:Base"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    assert cli(capsys, "-c", project / "pyproject.toml", "upgrade").code == 0
+    r = cli(capsys, "-c", project / "pyproject.toml", "check")
+
+    assert r.code == 0, r
+    assert "the models match the scripts" in r.out

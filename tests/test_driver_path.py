@@ -114,3 +114,20 @@ def test_percent_signs_and_question_marks_reach_the_database_as_written(engine, 
     migrator(engine, scripts).upgrade()
 
     assert query(engine, "SELECT body FROM notes") == [("100% sure? %s %(x)s :name",)]
+
+
+@pytest.mark.postgresql
+def test_copy_from_stdin_data_is_refused_with_the_file_and_line(postgresql_url, make_scripts):
+    import sqlalchemy as sa
+
+    scripts = make_scripts({"1_copy.sql": "CREATE TABLE t (id INTEGER);\nCOPY t (id) FROM stdin;\n1\n2\n\\.\n"})
+    engine = sa.create_engine(postgresql_url)
+    try:
+        with pytest.raises(ScriptFailedError) as info:
+            migrator(engine, scripts).upgrade()
+        assert str(info.value).startswith(f"{scripts / '1_copy.sql'}, line 2: COPY ... FROM STDIN")
+        assert "INSERT statements" in str(info.value)
+        assert user_tables(engine) == set()
+        assert tracking_rows(engine) == []
+    finally:
+        engine.dispose()

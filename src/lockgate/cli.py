@@ -112,8 +112,12 @@ def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
             sub.add_argument("--shadow-url", metavar="URL",
                              help="empty scratch database to apply the scripts to for comparing with `models`")
         if name == "setup":
-            sub.add_argument("--run-scripts", action="store_true",
+            how = sub.add_mutually_exclusive_group()
+            how.add_argument("--run-scripts", action="store_true",
                              help="run every script even when a canonical schema is configured")
+            how.add_argument("--mark-applied", action="store_true",
+                             help="mark every script applied without running anything (a database "
+                                  "whose schema is already in place)")
         if name == "split":
             _add_split_arguments(sub)
         if name == "import":
@@ -218,7 +222,7 @@ def settings_from_args(args):
         settings.package, settings.directory = args.package, None
     elif args.directory:
         settings.package, settings.directory = None, os.path.abspath(args.directory)
-    if settings.package:
+    if settings.package or settings.models or settings.setup_metadata:
         # An application beside its ini file (or in its src/) need not be installed
         # to be found; appended, so an installed copy still wins.
         for folder in (settings.here, settings.here / "src"):
@@ -421,15 +425,24 @@ def _setup(args, migrator, settings) -> None:
     from .setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
 
     init = None
-    if not args.run_scripts:
+    if not (args.run_scripts or args.mark_applied):
         if settings.setup_sql:
             init = SQLFileSetUp(settings.setup_sql)
         elif settings.setup_metadata:
             init = MetaDataSetUp(object_from_reference(settings.setup_metadata))
-    done = migrator.set_up_migration(init_migration=init, run_scripts=init is None)
-    if not done:
+    before = migrator.status()
+    legacy = not before.tracking_table_exists and len(before.applied)
+    done = migrator.set_up_migration(init_migration=init,
+                                     run_scripts=init is None and not args.mark_applied)
+    if not done and legacy:
+        _report(args, f"Adopted {legacy} script{'s' if legacy != 1 else ''} applied by nous.migration "
+                      "(its `versions` table is left as it was); nothing else done. Use `upgrade` "
+                      "to apply new scripts.")
+    elif not done:
         _report(args, "The database is already set up (its tracking table exists); nothing done. "
                       "Use `upgrade` to apply new scripts.")
+    elif args.mark_applied:
+        _report(args, f"Marked {len(migrator.scripts())} scripts applied without running them.")
     elif init is not None:
         _report(args, f"Installed the canonical schema and marked {len(migrator.scripts())} scripts applied.")
     else:

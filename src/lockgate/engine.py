@@ -90,6 +90,8 @@ class DBMigrator:
 
     def status(self) -> Status:
         scripts = self.scripts()
+        if self.adapter.database_missing(self.engine):
+            return build_status(scripts, {}, False)  # reading must not create the file
         with self._session() as connection:
             with connection.begin():
                 exists = self.tracking.exists(connection)
@@ -104,6 +106,8 @@ class DBMigrator:
 
     def history(self) -> list[AppliedScript]:
         """Applied scripts in the order they were applied."""
+        if self.adapter.database_missing(self.engine):
+            return []
         with self._session() as connection:
             with connection.begin():
                 return applied_order(self.tracking.read(connection))
@@ -231,6 +235,8 @@ class DBMigrator:
                     if row is None:
                         self.tracking.record(connection, script, None)
                         return f"Marked {number} ({script.title}) as applied without running it."
+                    if row.state == APPLIED:
+                        return f"Script {number} ({script.title}) is already recorded as applied; nothing changed."
                     self.tracking.mark(connection, number, APPLIED, checksum=script.checksum)
                     return f"Marked {number} ({script.title}) as applied."
                 if row is None:

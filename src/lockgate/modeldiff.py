@@ -269,11 +269,13 @@ def check(migrator, settings, *, shadow_url=None) -> CheckResult:
 def format_check(result: CheckResult) -> str:
     lines = []
     if result.pending:
-        lines.append(f"{len(result.pending)} script(s) pending on the database (run `lockgate upgrade`):")
+        n = len(result.pending)
+        lines.append(f"{n} script{'s' if n != 1 else ''} pending on the database (run `lockgate upgrade`):")
         lines += [f"  - {p}" for p in result.pending]
     if result.differences:
-        lines.append(f"The models differ from the schema the scripts produce in {len(result.differences)} "
-                     "way(s) (run `lockgate add_script TITLE` to write the script):")
+        n = len(result.differences)
+        lines.append(f"The models differ from the schema the scripts produce in {n} "
+                     f"way{'s' if n != 1 else ''} (run `lockgate add_script TITLE` to write the script):")
         lines += [f"  - {d}" for d in result.differences]
     if result.ok:
         lines.append("OK: no pending scripts" + (", and the models match the scripts." if result.models_checked

@@ -64,7 +64,10 @@ def format_status(status: Status, colour: bool = False) -> str:
         summary += f", {missing} applied but missing on disk"
     if unfinished:
         summary += f", {unfinished} left unfinished by a stopped run (see `lockgate resolve`)"
-    if not status.tracking_table_exists:
+    if not status.tracking_table_exists and status.applied:
+        summary += ("; the applied scripts are read from nous.migration's `versions` table, "
+                    "which the next `upgrade` or `setup` adopts")
+    elif not status.tracking_table_exists:
         summary += "; the tracking table does not exist yet (run `setup` or `upgrade`)"
     parts.append(summary + ".")
     return "\n".join(parts)

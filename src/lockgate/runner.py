@@ -155,6 +155,15 @@ class ScriptRunner:
             if journaled and not failure.partial:
                 self._take_back(connection, script, direction)
             raise failure from _as_sqlalchemy_error(exc, connection)
+        except LockgateError as exc:  # the file cannot be split (COPY ... FROM STDIN data)
+            if isinstance(exc, ScriptFailedError):
+                raise
+            failure = ScriptFailedError(f"{path}, {exc}", version=script.version, path=path,
+                                        line=getattr(exc, "line", None),
+                                        partial=journaled and effects.committed)
+            if journaled and not failure.partial:
+                self._take_back(connection, script, direction)
+            raise failure from exc
         if writes.server_elapsed and batch.returned:
             return batch.returned[0]
         return elapsed

@@ -72,6 +72,10 @@ class DialectAdapter:
         """Whether the database commits the open transaction when running ``statement``."""
         return False
 
+    def database_missing(self, engine) -> bool:
+        """Whether the database does not exist yet and connecting would create it (SQLite)."""
+        return False
+
     def script_preamble(self, settings=None, last: bool = True) -> list[str]:
         """Statements that open a script's transaction (``last``: the run's final script)."""
         return []

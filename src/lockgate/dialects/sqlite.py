@@ -36,6 +36,12 @@ class SQLiteAdapter(DialectAdapter):
         finally:
             raw.isolation_level = saved
 
+    def database_missing(self, engine) -> bool:
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return False
+        return not os.path.exists(database)
+
     def script_preamble(self, settings=None, last: bool = True) -> list[str]:
         # IMMEDIATE takes the write lock now rather than at the first write.
         return ["BEGIN IMMEDIATE"]
