@@ -114,3 +114,36 @@ def test_long_sql_files_report_how_far_they_have_got(sqlite_url, make_scripts, m
     assert all(p["total"] == len(body.encode()) for p in positions)
     done = [p["done"] for p in positions]
     assert done == sorted(done) and done[-1] == len(body)
+
+
+def test_a_terminal_sees_a_long_file_advance_and_its_elapsed_time(sqlite_url, make_scripts):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    rows = "".join(f"INSERT INTO big VALUES ({i}, 'row {i}');\n" for i in range(500_000))
+    scripts = make_scripts({"1_big.sql": "CREATE TABLE big (id INTEGER, body TEXT);\n" + rows})
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
+    process = subprocess.Popen([sys.executable, "-m", "lockgate", "--url", sqlite_url, "--directory",
+                                str(scripts), "upgrade"], stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the process closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(timeout=120) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode()
+
+    updates = re.findall(r"\rApplying 1 big \.\.\. (\d+)%, (\d+) s", shown)
+    assert updates, shown
+    percents = [int(p) for p, _ in updates]
+    assert percents == sorted(percents) and percents[-1] < 100
+    assert re.search(r"\rApplying 1 big \.\.\. done in \d+ ms", shown), shown

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from .terminal import colour_enabled, in_ci, is_terminal
 
@@ -280,16 +281,18 @@ def _print_progress(event: str, script, **info) -> None:
         total = info.get("total") or 1
         counter = f"[{info['position']}/{total}] " if total > 1 else ""
         _print_progress.line = f"{counter}{verb} {script.version} {script.title}{late} ..."
+        _print_progress.started = time.monotonic()
         print(_print_progress.line, end="", flush=True)
         _print_progress.line_open = True
     elif event == "position" and terminal and _print_progress.stdout_free:  # a long SQL file: how far it has got
         done, total = info["done"], info.get("total")
         where = f"{min(99, done * 100 // total)}%" if total else f"{done / 1e6:.0f} MB read"
-        print(f"\r{_print_progress.line} {where:<12}", end="", flush=True)
+        where += f", {time.monotonic() - _print_progress.started:.0f} s"
+        print(f"\r{_print_progress.line} {where:<20}", end="", flush=True)
     elif event == "done" and per_script:
         if terminal:
             print(f"\r{_print_progress.line}", end="")
-        print(f" done in {info['execution_ms']} ms" + " " * 8 * terminal, flush=True)
+        print(f" done in {info['execution_ms']} ms" + " " * 16 * terminal, flush=True)
         _print_progress.line_open = False
     elif event == "waiting":
         print(f"Waiting for the migration lock, held by {info['holder']} ...", file=sys.stderr, flush=True)
@@ -299,6 +302,7 @@ def _print_progress(event: str, script, **info) -> None:
 
 _print_progress.line_open = False  # an "Applying ..." line waits for its ending
 _print_progress.line = ""
+_print_progress.started = 0.0
 _print_progress.verbose = False
 _print_progress.stdout_free = True
 

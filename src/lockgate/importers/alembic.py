@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError
-from .peer import PeerScript
+from .peer import PeerScript, ancestors_and_self
 
 TOOL = "alembic"
 VERSION_TABLE = "alembic_version"
@@ -51,8 +51,6 @@ def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str
     """
     import sqlalchemy as sa
 
-    from .peer import ancestors_and_self
-
     if not sa.inspect(connection).has_table(VERSION_TABLE):
         raise ConfigError(
             f"--mark-applied: the database has no {VERSION_TABLE} table, so Alembic never "
@@ -78,15 +76,18 @@ def _script_directory(folder: Path):
     if not folder.is_dir():
         raise ConfigError(f"The Alembic folder {folder} does not exist. Give the folder holding "
                           "alembic.ini, or Alembic's script folder (with env.py and versions/).")
-    ini = folder / "alembic.ini"
+    ini, toml = folder / "alembic.ini", folder / "pyproject.toml"
+    in_toml = toml.is_file() and "[tool.alembic]" in toml.read_text(encoding="utf-8", errors="replace")
     try:
-        if ini.is_file():
-            config = Config(str(ini))
-            location = config.get_main_option("script_location")
+        if ini.is_file() or in_toml:
+            # [tool.alembic] needs Alembic 1.16; an alembic.ini alone works with older ones too.
+            config = (Config(str(ini) if ini.is_file() else None, toml_file=str(toml))
+                      if in_toml else Config(str(ini)))
+            location = getattr(config, "get_alembic_option", config.get_main_option)("script_location")
             if not location:
-                raise ConfigError(f"{ini} has no script_location, so its revisions cannot be found. "
-                                  "Add `script_location = %(here)s/alembic` (where env.py is) or "
-                                  "give that folder instead.")
+                raise ConfigError(f"{ini if ini.is_file() else toml} has no script_location, so its "
+                                  "revisions cannot be found. Add `script_location = %(here)s/alembic` "
+                                  "(where env.py is) or give that folder instead.")
             if not Path(location).is_absolute() and (folder / location).is_dir():
                 config.set_main_option("script_location", str(folder / location))
             return ScriptDirectory.from_config(config)
@@ -95,8 +96,9 @@ def _script_directory(folder: Path):
     except CommandError as exc:
         raise ConfigError(f"Alembic cannot read the revisions in {folder}: {exc}. Fix the Alembic "
                           "project (`alembic history` must work) and import again.") from exc
-    raise ConfigError(f"{folder} is not an Alembic folder: it has no alembic.ini, env.py or versions/ "
-                      "folder. Give the folder holding alembic.ini, or Alembic's script folder.")
+    raise ConfigError(f"{folder} is not an Alembic folder: it has no alembic.ini, [tool.alembic] in a "
+                      "pyproject.toml, env.py or versions/ folder. Give the folder holding alembic.ini, "
+                      "or Alembic's script folder.")
 
 
 def _upgrade_order(scripts, folder: Path) -> list:
@@ -131,7 +133,7 @@ def _convert(revision, dialect: str) -> PeerScript:
     message = (revision.doc or "").strip() or "revision"
     header = f"-- {_one_line(message)}; rendered for {dialect}.\n"
     notes = []
-    if downgrade is not None and not _has_statements(downgrade):
+    if downgrade is not None and _has_statements(upgrade) and not _has_statements(downgrade):
         downgrade = None  # an empty downgrade would make an irreversible change look reversible
         notes.append(f"revision {revision.revision}: its downgrade renders no SQL, so the script has no downgrade")
     return PeerScript(

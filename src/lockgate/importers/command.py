@@ -33,7 +33,7 @@ def run_import(args) -> int:
     """Run the command with the parsed ``args``; prints what was written and marked."""
     from .. import cli
     from ..authoring import script_folder
-    from . import import_migrations
+    from .importing import import_migrations
 
     settings = cli.settings_from_args(args)
     if args.into:
@@ -63,21 +63,25 @@ def _configured_dialect(settings) -> str | None:
 
 
 def _print(args, result, into: Path) -> None:
-    from .. import cli
-
+    """Written scripts and marked ones always; the rest unless --quiet."""
     word = "revision" if args.tool == "alembic" else "migration"
     for script in result.written:
         names = " + ".join(path.name for path in script.paths)
         print(f"{names}  ({args.tool} {word} {script.peer_id})")
     if result.already_imported:
-        cli._report(args, f"{result.already_imported} {word}(s) were imported into {into} before; "
+        _say(args, f"{result.already_imported} {word}(s) were imported into {into} before; "
                           "not written again.")
     if not result.written and not result.already_imported:
-        cli._report(args, "Nothing to import.")
+        _say(args, "Nothing to import.")
     for line in result.marked:
         print(line)
     if args.mark_applied and not result.marked:
-        cli._report(args, "Nothing to mark applied: the database has every imported script it "
+        _say(args, "Nothing to mark applied: the database has every imported script it "
                           f"needs recorded, or {args.tool} applied none.")
     for note in result.notes:
-        cli._report(args, f"note: {note}")
+        _say(args, f"note: {note}")
+
+
+def _say(args, text: str) -> None:
+    if not args.quiet:
+        print(text)

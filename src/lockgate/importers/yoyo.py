@@ -17,6 +17,8 @@ yoyo's own API reads the folder (:func:`yoyo.read_migrations`) and orders it
 
 from __future__ import annotations
 
+import glob
+import logging
 import re
 from pathlib import Path
 
@@ -62,12 +64,19 @@ def read(folder: Path, dialect: str | None = None) -> list[PeerScript]:
     if not folder.is_dir():
         raise ConfigError(f"The yoyo folder {folder} does not exist. Give the folder holding the "
                           "yoyo migrations (*.sql, *.py).")
+    yoyo_log = logging.getLogger("yoyo.migrations")
+    was_disabled, yoyo_log.disabled = yoyo_log.disabled, True  # it logs tracebacks; the error says it all
     try:
-        migrations = read_migrations(str(folder))
+        migrations = read_migrations(glob.escape(str(folder)))
         ordered = list(topological_sort(migrations))
+        for migration in ordered:
+            migration.load()
     except (BadMigration, MigrationConflict) as exc:
-        raise ConfigError(f"yoyo cannot load the migrations in {folder}: {exc}. Fix them "
-                          "(`yoyo list` must work) and import again; nothing was written.") from exc
+        cause = f" ({exc.args[1]!r})" if len(exc.args) > 1 else ""
+        raise ConfigError(f"yoyo cannot load the migrations in {folder}: {exc.args[0]}{cause}. Fix "
+                          "them (`yoyo list` must work) and import again; nothing was written.") from exc
+    finally:
+        yoyo_log.disabled = was_disabled
     if not ordered:
         raise ConfigError(f"{folder} is not a yoyo folder: it holds no migrations (*.sql, *.py). "
                           "Give the folder yoyo reads its migrations from.")

@@ -22,6 +22,7 @@ import types
 from itertools import chain
 
 logger = logging.getLogger("lockgate.importers.yoyo")
+_MISSING = object()
 
 
 class _Step:
@@ -80,17 +81,21 @@ def collect_steps(source: str, name: str = "<yoyo migration>") -> list[_Step]:
     namespace = {"__name__": f"lockgate_yoyo_{abs(hash(name))}", "__file__": name,
                  "__yoyo_collector__": collector, "step": collector.add_step,
                  "group": collector.add_step_group, "transaction": collector.add_step_group}
-    stand_in = None
-    if importlib.util.find_spec("yoyo") is None:  # installed, its step() finds our collector
-        stand_in = types.ModuleType("yoyo")
-        stand_in.step, stand_in.group = collector.add_step, collector.add_step_group
-        stand_in.transaction = collector.add_step_group
-        sys.modules["yoyo"] = stand_in
+    if importlib.util.find_spec("yoyo") is not None:  # yoyo's step() finds our collector
+        exec(compile(source, name, "exec"), namespace)
+        return collector.steps
+    stand_in = types.ModuleType("yoyo")
+    stand_in.step, stand_in.group = collector.add_step, collector.add_step_group
+    stand_in.transaction = collector.add_step_group
+    previous = sys.modules.get("yoyo", _MISSING)
+    sys.modules["yoyo"] = stand_in
     try:
         exec(compile(source, name, "exec"), namespace)
     finally:
-        if stand_in is not None:
+        if previous is _MISSING:
             sys.modules.pop("yoyo", None)
+        else:
+            sys.modules["yoyo"] = previous
     return collector.steps
 
 
