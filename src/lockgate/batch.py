@@ -28,7 +28,12 @@ class StatementFailed(Exception):
 
 
 class DriverBatch:
-    """Statements executed one at a time on a raw DBAPI cursor; the default for every driver."""
+    """Statements executed one at a time on a raw DBAPI cursor; the default for every driver.
+
+    One batch serves the SQL scripts of a run in turn, each in a transaction
+    of its own ended by :meth:`commit`; :meth:`abort` ends a failed one, and
+    :meth:`close` hands the connection back to SQLAlchemy.
+    """
 
     def __init__(self, connection):
         self.raw = connection.connection.driver_connection
@@ -36,16 +41,12 @@ class DriverBatch:
         self.cursor = self.raw.cursor()
         self.returned = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
+    def abort(self) -> None:
+        """Roll back the script being run and give up the batch."""
         try:
-            if kind is not None:
-                self.rollback()
+            self.rollback()
         finally:
             self.close()
-        return False
 
     def execute(self, statement) -> None:
         """Run one :class:`~lockgate.sqlsplit.Statement` of the script."""
@@ -105,15 +106,21 @@ class PipelinedBatch(DriverBatch):
         self.pending: list[tuple[object, object]] = []
         self.returning = None
 
-    def __exit__(self, kind, exc, tb):
+    def abort(self) -> None:
         try:
             # Told of no exception, psycopg raises its own (the pipeline was aborted)
             # instead of logging it; after an error that one says nothing new.
             self._pipeline_block.__exit__(None, None, None)
         except self.errors:
-            if kind is None:
-                raise
-        return super().__exit__(kind, exc, tb)
+            pass
+        self.pending.clear()
+        super().abort()
+
+    def close(self) -> None:
+        try:
+            self._pipeline_block.__exit__(None, None, None)
+        finally:
+            super().close()
 
     def execute(self, statement) -> None:
         log.debug("%s", statement.text)

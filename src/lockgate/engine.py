@@ -318,18 +318,22 @@ class DBMigrator:
         runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder),
                               self.progress)
         newest = max((a.number for a in applied.values()), default=None)
-        for position, script in enumerate(plan, 1):
-            out_of_order = direction == UPGRADE and newest is not None and script.number < newest
-            self.progress("start", script, direction=direction, out_of_order=out_of_order,
-                          position=position, total=len(plan))
-            try:
-                elapsed = runner.run(connection, script, direction, modules.get(script.version),
-                                     last=position == len(plan))
-            except ScriptFailedError as exc:
-                exc.completed = result
-                raise
-            result.runs.append(ScriptRun(script.version, script.title, direction, elapsed, out_of_order))
-            self.progress("done", script, direction=direction, execution_ms=elapsed)
+        try:
+            for position, script in enumerate(plan, 1):
+                out_of_order = direction == UPGRADE and newest is not None and script.number < newest
+                self.progress("start", script, direction=direction, out_of_order=out_of_order,
+                              position=position, total=len(plan))
+                try:
+                    elapsed = runner.run(connection, script, direction, modules.get(script.version),
+                                         last=position == len(plan))
+                except ScriptFailedError as exc:
+                    exc.completed = result
+                    raise
+                result.runs.append(ScriptRun(script.version, script.title, direction, elapsed,
+                                             out_of_order))
+                self.progress("done", script, direction=direction, execution_ms=elapsed)
+        finally:
+            runner.close()
 
 
 def _refuse_unfinished(applied: dict[str, AppliedScript]) -> None:

@@ -64,6 +64,7 @@ class ScriptRunner:
         self.revisions = revisions
         self.progress = progress
         self._writes = None
+        self._batch = None
 
     def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
         """Run ``script`` and record it; returns its execution time in milliseconds.
@@ -77,6 +78,7 @@ class ScriptRunner:
                 transactional = NO_TRANSACTION not in sql_directives(head)
             if transactional:
                 return self._sql_script(connection, script, direction, item, last)
+        self.close()
         work, transactional = self._work(connection, script, direction, module)
         started = time.perf_counter()
         if not transactional:
@@ -127,8 +129,7 @@ class ScriptRunner:
         path = str(item)
         started = time.perf_counter()
         try:
-            with self.adapter.driver_batch(connection) as batch, \
-                    item.open("r", encoding="utf-8-sig") as stream:
+            with self._batch_for(connection) as batch, item.open("r", encoding="utf-8-sig") as stream:
                 source = _Progress(stream, script, self.progress, _size(item))
                 for sql in self.adapter.script_preamble(self.settings, last):
                     batch.execute(Statement(sql, 0))
@@ -167,6 +168,24 @@ class ScriptRunner:
         if writes.server_elapsed and batch.returned:
             return batch.returned[0]
         return elapsed
+
+    @contextmanager
+    def _batch_for(self, connection):
+        """The run's driver batch, kept between SQL scripts (one pipeline for a whole run)."""
+        if self._batch is None:
+            self._batch = self.adapter.driver_batch(connection)
+        try:
+            yield self._batch
+        except BaseException:
+            batch, self._batch = self._batch, None
+            batch.abort()
+            raise
+
+    def close(self) -> None:
+        """Hand the connection back to SQLAlchemy; call when the run ends, and before SQLAlchemy uses it."""
+        if self._batch is not None:
+            batch, self._batch = self._batch, None
+            batch.close()
 
     def _driver_writes(self, connection) -> TrackingWrites:
         if self._writes is None:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError
-from .peer import PeerScript, ancestors_and_self
+from .peer import PeerScript, ancestors_and_self, read_peer_ids
 
 TOOL = "alembic"
 VERSION_TABLE = "alembic_version"
@@ -49,14 +49,7 @@ def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str
 
     A database at revision X has X and all its ancestors applied.
     """
-    import sqlalchemy as sa
-
-    if not sa.inspect(connection).has_table(VERSION_TABLE):
-        raise ConfigError(
-            f"--mark-applied: the database has no {VERSION_TABLE} table, so Alembic never "
-            "migrated it and there is nothing to mark. Leave out --mark-applied and run "
-            "`lockgate upgrade` to apply the imported scripts.")
-    heads = set(connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    heads = read_peer_ids(connection, VERSION_TABLE, "version_num", "Alembic")
     known = {p.peer_id for p in peers}
     unknown = sorted(heads - known)
     if unknown:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..errors import ConfigError
+
 SQL, PY = "sql", "py"
 
 
@@ -49,3 +51,15 @@ def ancestors_and_self(peers: list[PeerScript], ids: set[str]) -> set[str]:
         seen.add(current)
         todo.extend(parents.get(current, ()))
     return seen
+
+
+def read_peer_ids(connection, table: str, column: str, tool: str) -> set[str]:
+    """The ids in a peer tool's own tracking table, read only; a clear error when it is missing."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(connection).has_table(table):
+        raise ConfigError(
+            f"--mark-applied: the database has no {table} table, so {tool} never "
+            "migrated it and there is nothing to mark. Leave out --mark-applied and run "
+            "`lockgate upgrade` to apply the imported scripts.")
+    return set(connection.execute(sa.text(f"SELECT {column} FROM {table}")).scalars())

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError
-from .peer import PY, PeerScript
+from .peer import PY, PeerScript, read_peer_ids
 
 TOOL = "yoyo"
 MIGRATION_TABLE = "_yoyo_migration"
@@ -89,14 +89,7 @@ def read(folder: Path, dialect: str | None = None) -> list[PeerScript]:
 
 def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str]]:
     """Migration ids in ``_yoyo_migration`` (read only), and notes about ids the folder lacks."""
-    import sqlalchemy as sa
-
-    if not sa.inspect(connection).has_table(MIGRATION_TABLE):
-        raise ConfigError(
-            f"--mark-applied: the database has no {MIGRATION_TABLE} table, so yoyo never "
-            "migrated it and there is nothing to mark. Leave out --mark-applied and run "
-            "`lockgate upgrade` to apply the imported scripts.")
-    ids = set(connection.execute(sa.text(f"SELECT migration_id FROM {MIGRATION_TABLE}")).scalars())
+    ids = read_peer_ids(connection, MIGRATION_TABLE, "migration_id", "yoyo")
     known = {p.peer_id for p in peers}
     notes = [f"yoyo applied {i}, which is not in the imported folder: not marked" for i in sorted(ids - known)]
     return ids & known, notes
