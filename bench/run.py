@@ -263,17 +263,23 @@ class Results:
 
 
 def bench_db(kind: str, n: int, tools: list[str], runs: int, env: dict, res: Results) -> None:
+    """Apply rows first, interleaved, then the read-only rows on each tool's last database.
+
+    The apply runs take turns (run 1 of every tool, then run 2 of every tool,
+    ...) so that drift in the server's state during the row (background
+    writes of the databases just dropped, checkpoints, autovacuum of the
+    catalog) falls on every tool alike instead of on whichever runs last.
+    """
     tmp = env["tmp"]
     database = Database(kind, tmp)
     w = make_workloads(tmp, n, set(tools))
-    for tool in tools:
-        if tool == "split":
-            continue
-        # (a) apply N scripts, a fresh database per run; the last one is kept for (b) and (c)
-        applied = bench_apply(kind, n, tool, runs, database, w, env, res)
+    applying = [t for t in tools if t != "split"]
+    kept = bench_apply(kind, n, applying, runs, database, w, env, res)
+    for tool in applying:
+        applied = kept.get(tool)
         if applied is None:
             continue
-        # (b) nothing to do, (c) status / history: read-only, on the database just applied
+        # nothing to do, then status / history: read-only, on the database just applied
         for action in ("noop", "status", "history"):
             cmd = commands(tool, action, applied, w, tmp, kind)
             if cmd is not None:
@@ -281,24 +287,35 @@ def bench_db(kind: str, n: int, tools: list[str], runs: int, env: dict, res: Res
         database.drop(applied)
 
 
-def bench_apply(kind: str, n: int, tool: str, runs: int, database, w: dict, env: dict, res: Results) -> dict | None:
-    """The apply row of tool; returns the last database applied to (None if every run failed)."""
-    kept: list[dict] = []
-
-    def once() -> float:
-        db = database.new()
-        try:
-            seconds = timed(commands(tool, "apply", db, w, env["tmp"], kind), env["tmp"], env["timeout"])
-        except proc.Failed:
-            database.drop(db)
-            raise
-        for old in kept:
-            database.drop(old)
-        kept[:] = [db]
-        return seconds
-
-    measure(res, ("apply", kind, n, tool), once, runs, env["budget"])
-    return kept[0] if kept else None
+def bench_apply(kind: str, n: int, tools: list[str], runs: int, database, w: dict, env: dict,
+                res: Results) -> dict:
+    """The apply row of every tool, runs taken in turns; returns each tool's last database."""
+    kept: dict[str, dict] = {}
+    times: dict[str, list[float]] = {t: [] for t in tools}
+    active = list(tools)
+    for _ in range(runs):
+        for tool in list(active):
+            db = database.new()
+            try:
+                seconds = timed(commands(tool, "apply", db, w, env["tmp"], kind), env["tmp"], env["timeout"])
+            except proc.Failed as e:
+                database.drop(db)
+                res.add_failed("apply", kind, n, tool, times[tool], str(e))
+                active.remove(tool)
+                continue
+            if tool in kept:
+                database.drop(kept[tool])
+            kept[tool] = db
+            times[tool].append(seconds)
+            if sum(times[tool]) >= env["budget"] and len(times[tool]) < runs:
+                res.note(f"{tool} apply N={n} on {kind}: {len(times[tool])} of {runs} runs "
+                         f"(budget {env['budget']:g} s)")
+                active.remove(tool)
+                res.add("apply", kind, n, tool, times[tool])
+    for tool in tools:
+        if tool in active:
+            res.add("apply", kind, n, tool, times[tool])
+    return kept
 
 
 def measure(res: Results, key: tuple, once, runs: int, budget: float) -> None:
