@@ -1,9 +1,15 @@
 """Run one benchmark command as a child process: wall time, peak memory, a time limit.
 
-The peak resident set size comes from ``os.wait4``, which reports the rusage
-of exactly that child (``ru_maxrss``, in KiB on Linux), so the harness's own
-memory never counts.  A child that outlives its time limit is killed and
-reported as a :class:`Failed` whose message is one line, fit for a table cell.
+The peak resident set size is the child's own ``VmHWM`` from
+``/proc/<pid>/status``, read every 20 ms while it runs (it only grows, so
+the last reading is the peak but for the last few milliseconds). Not
+``ru_maxrss`` from ``os.wait4``: on Linux a child's maximum starts from the
+RSS of the process it was forked from (exec records the old address space's
+high-water mark), so after a few hundred megabytes of split benchmarks in
+the harness every child would report the harness's size. ``ru_maxrss`` is
+used only where there is no ``/proc`` (macOS). A child that outlives its
+time limit is killed and reported as a :class:`Failed` whose message is one
+line, fit for a table cell.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ def run(cmd: list[str], cwd: Path, timeout: float | None = None, stdin: Path | N
         timer = threading.Timer(timeout, _kill, (p, killed)) if timeout else None
         if timer:
             timer.start()
+        peak = _PeakWatcher(p.pid)
         try:
-            # wait4 rather than p.wait(): it also hands back the child's own rusage
+            # wait4 rather than p.wait(): it also hands back the child's rusage
             _, status, usage = os.wait4(p.pid, 0)
         finally:
+            peak.stop()
             if timer:
                 timer.cancel()
         elapsed = time.perf_counter() - start
@@ -47,7 +55,41 @@ def run(cmd: list[str], cwd: Path, timeout: float | None = None, stdin: Path | N
         if p.returncode:
             err.seek(0)
             raise Failed(f"exit {p.returncode}: {_last_line(err.read().decode('utf-8', 'replace'))}")
-    return elapsed, _rss_mb(usage.ru_maxrss)
+    return elapsed, peak.mb if peak.mb is not None else _rss_mb(usage.ru_maxrss)
+
+
+class _PeakWatcher:
+    """Polls a process's own high-water mark of resident memory (Linux ``VmHWM``)."""
+
+    def __init__(self, pid: int):
+        self.path = f"/proc/{pid}/status"
+        self.mb: float | None = None
+        self.done = threading.Event()
+        if os.path.exists(self.path):
+            self.thread = threading.Thread(target=self._poll, daemon=True)
+            self.thread.start()
+        else:
+            self.thread = None
+
+    def _poll(self) -> None:
+        while not self.done.is_set():
+            self._read()
+            self.done.wait(0.02)
+
+    def _read(self) -> None:
+        try:
+            with open(self.path) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        kb = int(line.split()[1])
+                        self.mb = max(self.mb or 0.0, kb / 1024)
+        except (OSError, ValueError):
+            pass  # exited (or a zombie without memory figures)
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _kill(p: subprocess.Popen, killed: threading.Event) -> None:

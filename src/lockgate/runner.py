@@ -74,10 +74,10 @@ class ScriptRunner:
         """
         if module is None:
             item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-            with item.open("r", encoding="utf-8-sig") as head:
-                transactional = NO_TRANSACTION not in sql_directives(head)
-            if transactional:
-                return self._sql_script(connection, script, direction, item, last)
+            with item.open("r", encoding="utf-8-sig") as stream:
+                if NO_TRANSACTION not in sql_directives(stream):
+                    stream.seek(0)
+                    return self._sql_script(connection, script, direction, item, stream, last)
         self.close()
         work, transactional = self._work(connection, script, direction, module)
         started = time.perf_counter()
@@ -116,7 +116,7 @@ class ScriptRunner:
             transactional = getattr(module, "transaction", True) is not False
         return (lambda: self._execute(connection, script, direction, module, sql)), transactional
 
-    def _sql_script(self, connection, script, direction, item, last) -> int:
+    def _sql_script(self, connection, script, direction, item, stream, last) -> int:
         """A SQL script straight on the driver: one transaction with its tracking write.
 
         Where DDL commits implicitly the transaction is journaled as in
@@ -129,7 +129,7 @@ class ScriptRunner:
         path = str(item)
         started = time.perf_counter()
         try:
-            with self._batch_for(connection) as batch, item.open("r", encoding="utf-8-sig") as stream:
+            with self._batch_for(connection) as batch:
                 source = _Progress(stream, script, self.progress, _size(item))
                 for sql in self.adapter.script_preamble(self.settings, last):
                     batch.execute(Statement(sql, 0))
@@ -289,6 +289,10 @@ class _Progress:
         self.next_report = time.monotonic() + self.first_after
 
     def read(self, size: int = -1) -> str:
+        if self.total is not None and size > 0:
+            # No bigger request than what is left (in bytes, which bound the characters):
+            # a 1 MiB read buffer for a 40-byte script costs more than running it.
+            size = min(size, self.total - self.done + 1024)
         text = self.stream.read(size)
         self.done += len(text)
         return text

@@ -67,7 +67,7 @@ class Script:
         for role, item in [("main", self.main_file)] + sorted(self.sql_files.items()):
             digest.update(role.encode() + b"\0")
             with item.open("rb") as stream:  # streamed: a data load may be gigabytes
-                for piece in normalised_pieces(stream):
+                for piece in normalised_pieces(stream, _chunk_for(item)):
                     digest.update(piece)
             digest.update(b"\0")
         return digest.hexdigest()
@@ -107,6 +107,14 @@ def sql_directives(text) -> set[str]:
         if match:
             found.update(word.strip().lower() for word in match["words"].split(","))
     return found
+
+
+def _chunk_for(item, largest: int = 1 << 20) -> int:
+    """A read size fit for the file: small files in one read of their own size."""
+    try:
+        return max(1, min(largest, os.path.getsize(item) + 1))
+    except (OSError, TypeError):  # a resource inside a zip file
+        return largest
 
 
 def normalised_pieces(stream, chunk_size: int = 1 << 20):
