@@ -103,7 +103,8 @@ def _open_or_null(path: Path | None):
 
 def _last_line(text: str, limit: int = 160) -> str:
     # the last line naming an error, rather than a closing hint such as "run again with -v"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.strip().startswith("(Background on this error")]
     errors = [line for line in lines if "error" in line.lower()]
     line = (errors or lines or ["(no error output)"])[-1]
     return line if len(line) <= limit else line[: limit - 3] + "..."
