@@ -361,11 +361,9 @@ def _quick_answer(args, settings, output) -> int | None:
     if not args.quiet:
         for line in drift:
             _print_progress("drift", None, message=line)
-    if args.json:
-        print(output.to_json({"runs": [], "message": message, "warnings": drift,
-                              "adopted": None, "rehearsal": False}))
-    else:
-        _report(args, message)
+    from .records import RunResult
+
+    _print_run(args, output, RunResult(message=message, warnings=drift))
     return 0
 
 

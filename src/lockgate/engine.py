@@ -8,7 +8,6 @@ printing is the command line's business.
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 
 from .database import connect, create_engine_from_settings
 from .dialects import adapter_for
@@ -16,6 +15,7 @@ from .errors import (DriftError, HalfMigratedError, IrreversibleScriptError, Loc
                      ScriptFailedError, UnknownVersionError)
 from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
+from .records import RunResult, ScriptRun
 from .runner import DOWNGRADE, UPGRADE, ScriptRunner
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
 from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order
@@ -23,31 +23,9 @@ from .vcs import Revisions
 
 DEFAULT_LOCK_TIMEOUT = 300.0
 
-@dataclass
-class ScriptRun:
-    """One script run in one direction."""
-
-    version: str
-    title: str
-    direction: str
-    execution_ms: int
-    out_of_order: bool = False
-
-
-@dataclass
-class RunResult:
-    """What a command did; ``adopted`` counts rows taken over from nous.migration."""
-
-    runs: list[ScriptRun] = field(default_factory=list)
-    adopted: int | None = None
-    message: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    rehearsal: bool = False
-
 
 def _no_progress(event: str, script: Script, **info) -> None:
     pass
-
 
 
 class DBMigrator:

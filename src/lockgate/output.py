@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 
-from typing import TYPE_CHECKING
-
 from .planning import Status
-from .records import AppliedScript
+from .records import AppliedScript, RunResult
 from .terminal import paint
-
-if TYPE_CHECKING:
-    from .engine import RunResult
 
 
 def table(headers: list[str], rows: list[list[str]], styles: list[dict] | None = None,

@@ -21,14 +21,14 @@ import datetime as dt
 import os
 import re
 import sqlite3
+from dataclasses import fields
 from urllib.parse import quote
 
 from .records import APPLIED, AppliedScript
 
 # The URL forms whose file name needs no decoding; anything else goes to SQLAlchemy.
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?#%]+)$")
-_COLUMNS = ("version", "title", "kind", "checksum", "applied_at", "execution_ms",
-            "applied_by", "vcs_revision", "state")
+_COLUMNS = tuple(f.name for f in fields(AppliedScript))  # the tracking table's columns
 
 
 def sqlite_path(url: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The tracking table's rows as plain data, with no SQLAlchemy import.
+"""The tracking table's rows and the results of a run, as plain data, with no SQLAlchemy import.
 
 Planning and output work on these, so the read-only paths that answer
 without SQLAlchemy (:mod:`lockgate.quickread`) share them with the engine.
@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import getpass
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 APPLIED, STARTED, REVERTING = "applied", "started", "reverting"
 
@@ -55,3 +55,25 @@ def current_user() -> str:
 def applied_order(applied: dict[str, AppliedScript]) -> list[AppliedScript]:
     """Applied scripts oldest first, by when they were applied, then by version."""
     return sorted(applied.values(), key=lambda a: (a.applied_at or dt.datetime.min, a.number))
+
+
+@dataclass
+class ScriptRun:
+    """One script run in one direction."""
+
+    version: str
+    title: str
+    direction: str
+    execution_ms: int
+    out_of_order: bool = False
+
+
+@dataclass
+class RunResult:
+    """What a command did; ``adopted`` counts rows taken over from nous.migration."""
+
+    runs: list[ScriptRun] = field(default_factory=list)
+    adopted: int | None = None
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    rehearsal: bool = False

@@ -150,21 +150,21 @@ class ScriptRunner:
                 else:
                     batch.write(*writes.insert(script, elapsed, vcs_revision=self._revision(script)))
                 batch.commit()
-        except StatementFailed as exc:
-            failure = statement_failed(exc.error, exc.statement, version=script.version, path=path,
-                                       partial=journaled and effects.committed)
-            if journaled and not failure.partial:
-                self._take_back(connection, script, direction)
-            raise failure from _as_sqlalchemy_error(exc, connection)
-        except LockgateError as exc:  # the file cannot be split (COPY ... FROM STDIN data)
+        except (StatementFailed, LockgateError) as exc:
             if isinstance(exc, ScriptFailedError):
                 raise
-            failure = ScriptFailedError(f"{path}, {exc}", version=script.version, path=path,
-                                        line=getattr(exc, "line", None),
-                                        partial=journaled and effects.committed)
-            if journaled and not failure.partial:
+            partial = journaled and effects.committed
+            if isinstance(exc, StatementFailed):
+                failure = statement_failed(exc.error, exc.statement, version=script.version,
+                                           path=path, partial=partial)
+                cause = _as_sqlalchemy_error(exc, connection)
+            else:  # the file cannot be split (COPY ... FROM STDIN data)
+                failure = ScriptFailedError(f"{path}, {exc}", version=script.version, path=path,
+                                            line=getattr(exc, "line", None), partial=partial)
+                cause = exc
+            if journaled and not partial:
                 self._take_back(connection, script, direction)
-            raise failure from exc
+            raise failure from cause
         if writes.server_elapsed and batch.returned:
             return batch.returned[0]
         return elapsed
