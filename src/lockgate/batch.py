@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import logging
 
+from .sqlsplit import Statement
+from .tracking import Write, tracking_conflict
+
 log = logging.getLogger("lockgate.sql")
 
 
@@ -40,6 +43,23 @@ class DriverBatch:
         self.errors = connection.dialect.loaded_dbapi.Error
         self.cursor = self.raw.cursor()
         self.returned = None
+        self.qmark = connection.dialect.loaded_dbapi.paramstyle == "qmark"
+
+    def begin(self, preamble: list[str]) -> None:
+        """Open a script's transaction: the adapter's opening statements (the driver begins itself)."""
+        for sql in preamble:
+            self.execute(Statement(sql, 0))
+
+    def query(self, sql: str, params=()):
+        """Run one of lockgate's own queries (``%s`` placeholders) and return its first row, now."""
+        if self.qmark:
+            sql = sql.replace("%s", "?")
+        log.debug("%s %r", sql, params)
+        try:
+            self.cursor.execute(sql, params)
+            return self.cursor.fetchone()
+        except self.errors as exc:
+            raise StatementFailed(Statement(sql, 0), exc) from exc
 
     def abort(self) -> None:
         """Roll back the script being run and give up the batch."""
@@ -56,18 +76,22 @@ class DriverBatch:
         except self.errors as exc:
             raise StatementFailed(statement, exc) from exc
 
-    def write(self, sql: str, params, statement=None):
-        """Run lockgate's own parameterised statement; returns the first row, if any.
+    def write(self, write: Write) -> None:
+        """Run a tracking write; an UPDATE or DELETE must change exactly its one row.
 
-        The row is only known after :meth:`commit` when pipelined; callers
-        that need it read :attr:`returned` after committing.
+        A returned row is only known after :meth:`commit` when pipelined;
+        callers that need it read :attr:`returned` after committing.
+
+        :raises TrackingConflictError: when the row was not in the expected state.
         """
-        log.debug("%s %r", sql, params)
+        log.debug("%s %r", write.sql, write.params)
         try:
-            self.cursor.execute(sql, params)
+            self.cursor.execute(write.sql, write.params)
             self.returned = self.cursor.fetchone() if self.cursor.description else None
         except self.errors as exc:
-            raise StatementFailed(statement, exc) from exc
+            raise StatementFailed(Statement(write.sql, 0), exc) from exc
+        if write.expected is not None and self.cursor.rowcount != 1:
+            raise tracking_conflict(write.version, write.expected)
 
     def commit(self) -> None:
         try:
@@ -133,15 +157,31 @@ class PipelinedBatch(DriverBatch):
         if len(self.pending) >= self.sync_every:
             self._sync()
 
-    def write(self, sql: str, params, statement=None):
-        log.debug("%s %r", sql, params)
+    def write(self, write: Write) -> None:
+        log.debug("%s %r", write.sql, write.params)
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(write.sql, write.params, prepare=False)
+        except self.errors as exc:
+            raise self._failed(exc) from exc
+        self.pending.append((cursor, Statement(write.sql, 0)))
+        self.returning = cursor
+        if write.expected is not None:
+            # The row count is known only once the server answered: wait for it
+            # (a revert's write, never an apply's, so applying stays one round trip).
+            self._sync()
+            if cursor.rowcount != 1:
+                raise tracking_conflict(write.version, write.expected)
+
+    def query(self, sql: str, params=()):
+        self._sync()
         cursor = self.raw.cursor()
         try:
             cursor.execute(sql, params, prepare=False)
+            self.pipeline.sync()
+            return cursor.fetchone()
         except self.errors as exc:
             raise self._failed(exc) from exc
-        self.pending.append((cursor, statement))
-        self.returning = cursor
 
     def commit(self) -> None:
         try:
@@ -168,3 +208,45 @@ class PipelinedBatch(DriverBatch):
 
 
 _FATAL_ERROR = 7  # libpq's PGRES_FATAL_ERROR
+
+
+class ConnectionSink(DriverBatch):
+    """lockgate's own statements on the raw cursor of a connection that SQLAlchemy keeps using.
+
+    For Python scripts, which run on the SQLAlchemy connection, and for a
+    rehearsal, which runs every script in the caller's one transaction: the
+    transaction is SQLAlchemy's, so it is begun and ended through SQLAlchemy
+    (``owns_transaction`` False: the caller's, left open).
+    """
+
+    def __init__(self, connection, owns_transaction: bool = True):
+        super().__init__(connection)
+        self.connection = connection
+        self.owns_transaction = owns_transaction
+        self.transaction = None
+
+    def begin(self, preamble: list[str]) -> None:
+        if self.owns_transaction:
+            self.transaction = self.connection.begin()
+            super().begin(preamble)
+
+    def commit(self) -> None:
+        if self.transaction is not None:
+            transaction, self.transaction = self.transaction, None
+            try:
+                transaction.commit()
+            except self.connection.dialect.loaded_dbapi.Error as exc:
+                raise StatementFailed(None, exc) from exc
+            except Exception as exc:  # SQLAlchemy's wrapper of the driver's error
+                orig = getattr(exc, "orig", None)
+                if isinstance(orig, self.errors):
+                    raise StatementFailed(None, orig) from exc
+                raise
+
+    def rollback(self) -> None:
+        if self.transaction is not None:
+            transaction, self.transaction = self.transaction, None
+            try:
+                transaction.rollback()
+            except Exception:
+                pass  # the connection is gone; the server rolls back on its own

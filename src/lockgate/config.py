@@ -15,6 +15,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -69,15 +70,70 @@ class Settings:
         return self.url
 
 
+#: Table-name limits in characters where the dialect's ``max_identifier_length``
+#: is not the one for tables (SQLAlchemy says 255 for MySQL, whose tables take 64).
+_TABLE_NAME_CHARACTERS = {"mysql": 64, "mariadb": 64}
+_DATABASE_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "mariadb": "MariaDB"}
+
+
+def check_table_name(name: str, dialect, *, companions: Iterable[str] = ()) -> None:
+    """Refuse a tracking table name the database cannot hold, before anything is created.
+
+    Too long a name fails deep inside SQLAlchemy (PostgreSQL) or the server
+    (MySQL) with a message about an identifier, or is cut short by PostgreSQL
+    so that the table is never found again under the name asked for.
+
+    :param dialect: a SQLAlchemy dialect (``engine.dialect``).
+    :param companions: suffixes of other tables named after the tracking table
+        (e.g. ``("_meta",)`` for a ``<table>_meta``), whose names must fit too.
+    :raises ConfigError: naming the limit, the length and how to choose another name.
+    """
+    if not name:
+        raise ConfigError("The tracking table name is empty. Give one with --table or `table = ...` "
+                          "in the [lockgate] section, or leave it out for lockgate_versions.")
+    limit, unit = _table_name_limit(dialect)
+    if limit is None:
+        return
+    suffix = max(companions, key=len, default="")
+    size = _name_size(name + suffix, unit)
+    if size <= limit:
+        return
+    database = _DATABASE_NAMES.get(dialect.name, dialect.name)
+    beside = (f", and the table lockgate keeps beside it ({name}{suffix}) takes {size} {unit}"
+              if suffix else "")
+    raise ConfigError(
+        f"The tracking table name {name!r} is too long for {database}: it is {_name_size(name, unit)} "
+        f"{unit} long{beside}, but {database} allows {limit} {unit} per name. Choose a name of at "
+        f"most {limit - _name_size(suffix, unit)} {unit} with --table or `table = ...` in the "
+        "[lockgate] section (or [tool.lockgate] in pyproject.toml).")
+
+
+def _table_name_limit(dialect) -> tuple[int | None, str]:
+    """The most a table name may take, and whether it is counted in bytes or characters.
+
+    PostgreSQL counts bytes (NAMEDATALEN - 1, 63 unless the server was built
+    otherwise; SQLAlchemy reads it on connecting). SQLite has no limit.
+    """
+    if dialect.name == "sqlite":
+        return None, "characters"
+    if dialect.name == "postgresql":
+        return dialect.max_identifier_length, "bytes"
+    return _TABLE_NAME_CHARACTERS.get(dialect.name, dialect.max_identifier_length), "characters"
+
+
+def _name_size(name: str, unit: str) -> int:
+    return len(name.encode("utf-8")) if unit == "bytes" else len(name)
+
+
 def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict | None = None,
-                  environ: dict | None = None) -> Settings:
+                  environ: Mapping[str, str] | None = None) -> Settings:
     """Merge every source into one :class:`Settings`.
 
     :param config_file: an ini (PasteDeploy) or ``pyproject.toml`` file, or None.
     :param flags: values given on the command line; ``None`` values are unset.
     :raises ConfigError: when a named file or section does not exist.
     """
-    environ = os.environ if environ is None else environ
+    environment: Mapping[str, str] = os.environ if environ is None else environ
     settings = Settings()
     ini_path = Path(config_file).resolve() if config_file else None
     if ini_path is not None and not ini_path.is_file():
@@ -98,8 +154,8 @@ def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict |
             settings.config_file = ini_path
             settings.here = ini_path.parent
     for name in URL_ENVIRONMENT:
-        if environ.get(name):
-            settings.url, settings.url_source = environ[name], name
+        if environment.get(name):
+            settings.url, settings.url_source = environment[name], name
             break
     _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, Path.cwd(), "command line")
     if settings.url:
@@ -142,7 +198,7 @@ def _read_pyproject(path: Path) -> dict:
     try:
         import tomllib
     except ImportError:  # Python 3.10
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[no-redef, import-not-found]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -153,8 +209,8 @@ def _read_pyproject(path: Path) -> dict:
 
 def _read_ini(path: Path) -> dict:
     """The migration section, plus ``sqlalchemy.*`` from the app section it names."""
-    from plaster import parse_uri
-    from plaster_pastedeploy import Loader
+    from plaster import parse_uri  # type: ignore[import-untyped]
+    from plaster_pastedeploy import Loader  # type: ignore[import-untyped]
 
     loader = Loader(parse_uri(f"config:{path}"))
     try:
@@ -187,7 +243,7 @@ def _read_app_section(loader, path: Path, app: str, sections: list[str]) -> dict
     values = _get_settings(loader, path, section)
     if values.get("use", "").startswith("config:"):
         # Only PasteDeploy itself knows how to follow a chain of config files.
-        from paste.deploy import appconfig
+        from paste.deploy import appconfig  # type: ignore[import-untyped]
 
         name = section.split(":", 1)[1]
         try:

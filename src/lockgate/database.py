@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import weakref
 from contextlib import contextmanager
 
 from .errors import ConfigError, DatabaseUnreachableError
@@ -95,12 +96,13 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
             f"The database URL {safe_url(url)} is not valid ({exc}). It looks like "
             "dialect+driver://user:password@host:port/database, e.g. sqlite:///app.sqlite."
         ) from None
-    config = dict(options or {})
+    config: dict[str, object] = dict(options or {})
     config["sqlalchemy.url"] = parsed
     # engine_from_config leaves pool_pre_ping a string, and "false" is truthy.
     for flag in _BOOLEAN_OPTIONS:
-        if isinstance(config.get(flag), str):
-            config[flag] = config[flag].strip().lower() in ("true", "yes", "on", "1")
+        value = config.get(flag)
+        if isinstance(value, str):
+            config[flag] = value.strip().lower() in ("true", "yes", "on", "1")
     kwargs = {}
     try:
         adapter = ADAPTERS.get(parsed.get_backend_name(), DialectAdapter)()
@@ -178,3 +180,97 @@ def connect(engine):
         ) from None
     with connection:
         yield connection
+
+
+#: SQLite's busy timeout is a C int of milliseconds.
+_MAX_BUSY_MS = 2**31 - 1
+_BUSY_TIMEOUT_KEY = "lockgate_busy_timeout_ms"
+_BUSY_TIMEOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> _BusyTimeout
+
+
+def _busy_milliseconds(seconds: float) -> int:
+    return max(0, min(_MAX_BUSY_MS, round(float(seconds) * 1000)))
+
+
+def _set_busy_timeout(dbapi_connection, milliseconds: int) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    finally:
+        cursor.close()
+
+
+class _BusyTimeout:
+    """Sets ``PRAGMA busy_timeout`` on an engine's sqlite3 connections, new and pooled alike.
+
+    One instance per engine, so applying a second timeout changes the value
+    instead of stacking listeners that would undo each other; each pooled
+    connection remembers the value it has, so checkouts cost nothing after the first.
+    """
+
+    def __init__(self, milliseconds: int):
+        self.milliseconds = milliseconds
+
+    def connect(self, dbapi_connection, connection_record) -> None:
+        self._apply(dbapi_connection, connection_record)
+
+    def checkout(self, dbapi_connection, connection_record, connection_proxy) -> None:
+        if connection_record.info.get(_BUSY_TIMEOUT_KEY) != self.milliseconds:
+            self._apply(dbapi_connection, connection_record)
+
+    def _apply(self, dbapi_connection, connection_record) -> None:
+        _set_busy_timeout(dbapi_connection, self.milliseconds)
+        connection_record.info[_BUSY_TIMEOUT_KEY] = self.milliseconds
+
+
+def apply_busy_timeout(engine, seconds: float | None) -> None:
+    """Make SQLite wait up to ``seconds`` for another process's lock, like lockgate's own lock.
+
+    sqlite3 waits 5 s for a locked database and then fails with "database is
+    locked", whatever ``--lock-timeout`` says. With this, every connection of
+    ``engine`` (made before or after the call) waits as long as the run lock
+    would. Meant for engines lockgate makes from a URL; around a session on
+    the application's own engine use :func:`sqlite_busy_timeout`. A no-op for
+    other databases and for ``seconds=None``.
+    """
+    if engine.dialect.name != "sqlite" or seconds is None:
+        return
+    from sqlalchemy import event
+
+    milliseconds = _busy_milliseconds(seconds)
+    listener = _BUSY_TIMEOUTS.get(engine)
+    if listener is not None:
+        listener.milliseconds = milliseconds
+        return
+    listener = _BusyTimeout(milliseconds)
+    event.listen(engine, "connect", listener.connect)
+    event.listen(engine, "checkout", listener.checkout)
+    _BUSY_TIMEOUTS[engine] = listener
+
+
+@contextmanager
+def sqlite_busy_timeout(connection, seconds: float | None):
+    """SQLite waits up to ``seconds`` for a lock on this connection, then as it did before.
+
+    For an engine that belongs to the application (``DBMigrator(engine)`` at
+    start-up), where :func:`apply_busy_timeout` would change how long every
+    later query of the application waits. A no-op for other databases and for
+    ``seconds=None``.
+    """
+    if connection.dialect.name != "sqlite" or seconds is None:
+        yield connection
+        return
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        previous = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    finally:
+        cursor.close()
+    _set_busy_timeout(raw, _busy_milliseconds(seconds))
+    try:
+        yield connection
+    finally:
+        try:
+            _set_busy_timeout(raw, previous)
+        except Exception:  # the connection died meanwhile: nothing left to restore
+            pass

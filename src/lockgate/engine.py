@@ -11,14 +11,16 @@ from contextlib import contextmanager, nullcontext
 
 from .database import connect, create_engine_from_settings
 from .dialects import adapter_for
-from .errors import (DriftError, HalfMigratedError, IrreversibleScriptError, LockgateError,
-                     ScriptFailedError, UnknownVersionError)
+from .dialects.base import NO_LOCK
+from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
+                     LockgateError, LockLostError, ScriptFailedError, UnknownVersionError)
+from .failures import translate
 from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .records import RunResult, ScriptRun
-from .runner import DOWNGRADE, UPGRADE, ScriptRunner
+from .runner import DOWNGRADE, UPGRADE, ScriptRunner, refuse_transaction_control
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
-from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order
+from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
 from .vcs import Revisions
 
 DEFAULT_LOCK_TIMEOUT = 300.0
@@ -60,6 +62,7 @@ class DBMigrator:
         self.ddl_lock_timeout = ddl_lock_timeout
         self.statement_timeout = statement_timeout
         self.progress = progress or _no_progress
+        self.run_id: str | None = None
 
     # -- reading ---------------------------------------------------------
 
@@ -70,7 +73,7 @@ class DBMigrator:
         scripts = self.scripts()
         if self.adapter.database_missing(self.engine):
             return build_status(scripts, {}, False)  # reading must not create the file
-        with self._session() as connection:
+        with self._database_errors(), self._session() as connection:
             with connection.begin():
                 exists = self.tracking.exists(connection)
                 applied = self.tracking.read(connection, exists)
@@ -86,7 +89,7 @@ class DBMigrator:
         """Applied scripts in the order they were applied."""
         if self.adapter.database_missing(self.engine):
             return []
-        with self._session() as connection:
+        with self._database_errors(), self._session() as connection:
             with connection.begin():
                 return applied_order(self.tracking.read(connection))
 
@@ -121,14 +124,14 @@ class DBMigrator:
         :raises ScriptFailedError: when a script fails; earlier ones stay applied.
         """
         scripts = self.scripts()
-        with self._locked(), self._session() as connection:
-            applied, adopted = self._prepare(connection, scripts)
+        with self._writing() as (lock, connection):
+            applied, adopted = self._prepare(connection, scripts, lock)
             plan = plan_upgrade(scripts, applied, version, to)
             result = RunResult(adopted=adopted)
             result.warnings = self._drift(scripts, applied, strict)
             if not plan:
                 result.message = nothing_to_do(scripts, applied, version, to)
-            self._run(connection, plan, UPGRADE, applied, result)
+            self._run(connection, lock, plan, UPGRADE, applied, result)
         return result
 
     def rehearse(self, version=None, *, to=None) -> RunResult:
@@ -144,25 +147,30 @@ class DBMigrator:
                 "could not be rolled back; nothing was run. Rehearse on a copy of the database, "
                 "or on PostgreSQL or SQLite.")
         scripts = self.scripts()
-        with self._locked(), self._session() as connection:
+        with self._writing() as (lock, connection):
             with connection.begin():
                 self.adapter.begin_script(connection, self)
+                lock.barrier(connection)
+                self._pin(connection)
                 applied = self.tracking.read(connection)
                 _refuse_unfinished(applied)
                 plan = plan_upgrade(scripts, applied, version, to)
                 modules = _load_modules(plan)
-                runner = ScriptRunner(self.adapter, self.tracking, self,
-                                      Revisions(plan[0].folder if plan else None))
+                refuse_transaction_control(plan, modules, UPGRADE, self.adapter.split_dialect)
                 result = RunResult(rehearsal=True)
                 if not plan:
                     result.message = nothing_to_do(scripts, applied, version, to)
-                self.tracking.create(connection)
-                for position, script in enumerate(plan, 1):
-                    self.progress("start", script, direction=UPGRADE, out_of_order=False,
-                                  position=position, total=len(plan))
-                    elapsed = runner.rehearse(connection, script, modules.get(script.version))
-                    result.runs.append(ScriptRun(script.version, script.title, UPGRADE, elapsed))
-                    self.progress("done", script, direction=UPGRADE, execution_ms=elapsed)
+                self.tracking.ensure(connection, {s.version: s for s in scripts})
+                runner = self._runner(lock, plan, rehearsal=True)
+                try:
+                    for position, script in enumerate(plan, 1):
+                        self.progress("start", script, direction=UPGRADE, out_of_order=False,
+                                      position=position, total=len(plan))
+                        elapsed = runner.run(connection, script, UPGRADE, modules.get(script.version))
+                        result.runs.append(ScriptRun(script.version, script.title, UPGRADE, elapsed))
+                        self.progress("done", script, direction=UPGRADE, execution_ms=elapsed)
+                finally:
+                    runner.close()
                 connection.rollback()
         return result
 
@@ -175,8 +183,8 @@ class DBMigrator:
         """
         scripts = self.scripts()
         by_version = {s.version: s for s in scripts}
-        with self._locked(), self._session() as connection:
-            applied, adopted = self._prepare(connection, scripts)
+        with self._writing() as (lock, connection):
+            applied, adopted = self._prepare(connection, scripts, lock)
             rows = plan_downgrade(applied, by_version, version, to, all)
             missing = [r.version for r in rows if r.version not in by_version]
             if missing:
@@ -188,7 +196,7 @@ class DBMigrator:
             result = RunResult(adopted=adopted)
             if not plan:
                 result.message = "Nothing to revert."
-            self._run(connection, plan, DOWNGRADE, applied, result)
+            self._run(connection, lock, plan, DOWNGRADE, applied, result)
         return result
 
     def resolve(self, version, *, applied: bool) -> str:
@@ -200,10 +208,12 @@ class DBMigrator:
         number = str(parse_version(version))
         scripts = self.scripts()
         by_version = {s.version: s for s in scripts}
-        with self._locked(), self._session() as connection:
+        with self._writing() as (lock, connection):
             with connection.begin():
                 self.adapter.begin_script(connection)
-                self.tracking.ensure(connection, by_version)
+                lock.barrier(connection)
+                self._pin(connection)
+                self.tracking.ensure(connection, by_version, self.run_id)
                 rows = self.tracking.read(connection)
                 row = rows.get(number)
                 if applied:
@@ -211,15 +221,16 @@ class DBMigrator:
                         raise unknown_version(int(number), {int(v): s for v, s in by_version.items()}, rows)
                     script = by_version[number]
                     if row is None:
-                        self.tracking.record(connection, script, None)
+                        self.tracking.record(connection, script, None, run_id=self.run_id)
                         return f"Marked {number} ({script.title}) as applied without running it."
                     if row.state == APPLIED:
                         return f"Script {number} ({script.title}) is already recorded as applied; nothing changed."
-                    self.tracking.mark(connection, number, APPLIED, checksum=script.checksum)
+                    self.tracking.mark(connection, number, row.state, APPLIED, checksum=script.checksum,
+                                       run_id=self.run_id)
                     return f"Marked {number} ({script.title}) as applied."
                 if row is None:
                     return f"Script {number} is not recorded; nothing to resolve."
-                self.tracking.remove(connection, number)
+                self.tracking.remove(connection, number, row.state)
                 return f"Marked {number} as not applied; `upgrade` will run it again."
 
     def set_up_migration(self, init_migration=None, run_scripts: bool = False) -> bool:
@@ -233,21 +244,25 @@ class DBMigrator:
         """
         scripts = self.scripts()
         modules = _load_modules(scripts) if run_scripts else {}
-        with self._locked(), self._session() as connection:
+        if run_scripts:
+            refuse_transaction_control(scripts, modules, UPGRADE, self.adapter.split_dialect)
+        with self._writing() as (lock, connection):
             with connection.begin():
                 self.adapter.begin_script(connection)
+                lock.barrier(connection)
+                self._pin(connection)
                 if self.tracking.exists(connection):
                     return False
                 if self.tracking.legacy_table(connection) is not None:
-                    self.tracking.ensure(connection, {s.version: s for s in scripts})
+                    self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
                     return False
                 if init_migration is not None:
                     init_migration.upgrade(connection)
                 self.tracking.create(connection)
                 if not run_scripts:
-                    self.tracking.record_many(connection, scripts)
+                    self.tracking.record_many(connection, scripts, self.run_id)
             if run_scripts:
-                self._run(connection, scripts, UPGRADE, {}, RunResult(), modules)
+                self._run(connection, lock, scripts, UPGRADE, {}, RunResult(), modules)
         return True
 
     # -- internals -------------------------------------------------------
@@ -258,21 +273,62 @@ class DBMigrator:
             with self.adapter.session(connection):
                 yield connection
 
+    @contextmanager
+    def _writing(self):
+        """The run lock and the connection that scripts run on, for a command that writes.
+
+        Each such command is one run with a token of its own (``run_id``),
+        written into every tracking row it writes.
+        """
+        self.run_id = new_run_id()
+        with self._database_errors(), self._locked() as lock, self._session() as connection:
+            try:
+                yield lock, connection
+            finally:
+                lock.release(connection)
+
     def _locked(self):
         """The run lock on the tracking table, held until the command ends."""
         if self.lock_timeout is None:
-            return nullcontext()
+            return nullcontext(NO_LOCK)
         on_wait = lambda holder: self.progress("waiting", None, holder=holder)  # noqa: E731
         return self.adapter.run_lock(self.engine, self.tracking.name, self.lock_timeout, on_wait)
 
-    def _prepare(self, connection, scripts) -> tuple[dict, int | None]:
-        """Create or adopt the tracking table, read it, and stop on an unfinished script."""
+    @contextmanager
+    def _database_errors(self):
+        """Everyday database errors (rights, read-only files, lost servers) in plain words."""
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            yield
+        except DBAPIError as exc:
+            translated = translate(exc, self.engine.url)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _pin(self, connection) -> None:
+        """Name the tracking table with its schema, so no script's session change can move it."""
+        self.tracking.pin(self.adapter.tracking_schema(connection, self.tracking.name))
+
+    def _prepare(self, connection, scripts, lock) -> tuple[dict, int | None]:
+        """Wait out an earlier run's last script, create or adopt the tracking table, read it.
+
+        :raises HalfMigratedError: when an earlier run stopped inside a script.
+        """
         with connection.begin():
             self.adapter.begin_script(connection)
-            adopted = self.tracking.ensure(connection, {s.version: s for s in scripts})
+            lock.barrier(connection)
+            self._pin(connection)
+            adopted = self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
             applied = self.tracking.read(connection, exists=True)
         _refuse_unfinished(applied)
         return applied, adopted
+
+    def _runner(self, lock, plan, *, rehearsal: bool = False) -> ScriptRunner:
+        return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id, settings=self,
+                            revisions=Revisions(plan[0].folder if plan else None),
+                            progress=self.progress, rehearsal=rehearsal)
 
     def _drift(self, scripts, applied, strict: bool) -> list[str]:
         messages = drift_messages(scripts, applied)
@@ -285,16 +341,16 @@ class DBMigrator:
             self.progress("drift", None, message=message)
         return messages
 
-    def _run(self, connection, plan: list[Script], direction: str, applied, result: RunResult,
+    def _run(self, connection, lock, plan: list[Script], direction: str, applied, result: RunResult,
              modules: dict | None = None) -> None:
         if modules is None:
             modules = _load_modules(plan)
         if direction == DOWNGRADE:
             _check_reversible(plan, modules)
+        refuse_transaction_control(plan, modules, direction, self.adapter.split_dialect)
         if not plan:
             return
-        runner = ScriptRunner(self.adapter, self.tracking, self, Revisions(plan[0].folder),
-                              self.progress)
+        runner = self._runner(lock, plan)
         newest = max((a.number for a in applied.values()), default=None)
         try:
             for position, script in enumerate(plan, 1):
@@ -307,11 +363,26 @@ class DBMigrator:
                 except ScriptFailedError as exc:
                     exc.completed = result
                     raise
+                except (ConnectionLostError, LockLostError) as exc:
+                    raise _stopped(exc, script, direction, result) from exc.__cause__
                 result.runs.append(ScriptRun(script.version, script.title, direction, elapsed,
                                              out_of_order))
                 self.progress("done", script, direction=direction, execution_ms=elapsed)
         finally:
             runner.close()
+
+
+def _stopped(exc, script: Script, direction: str, result: RunResult):
+    """A run that lost its server or its lock: the same error, saying what stayed done."""
+    done = [run.version for run in result.runs]
+    verb = "applied" if direction == UPGRADE else "reverted"
+    kept = (f"This run {verb} {len(done)} script(s) before that ({', '.join(done[:5])}"
+            f"{', ...' if len(done) > 5 else ''}), each committed with its tracking row; they stay "
+            f"{verb}. " if done else f"No script of this run was {verb} before that. ")
+    exc.args = (f"{exc} {kept}Script {script.version} ({script.title}) was not finished. Running "
+                "the command again is safe: it continues with what is still to do.",)
+    exc.completed = result
+    return exc
 
 
 def _refuse_unfinished(applied: dict[str, AppliedScript]) -> None:

@@ -5,16 +5,23 @@ without a traceback; anything else reaching it is a bug.
 
     LockgateError                 exit 1 unless a subclass says otherwise
     ├── ConfigError               exit 2: settings missing or wrong
+    │   └── PermissionDeniedError exit 2: the database refused a privilege (or SQLite a write)
     ├── ScriptLayoutError         exit 2: files that break the naming rules
+    ├── ScriptEncodingError       exit 2: a script file that is not UTF-8
     ├── UnknownVersionError       exit 2: a version no script has
     ├── ScriptLoadError           exit 2: a Python script that cannot be used
     ├── AuthoringError            exit 2: add_script cannot create the new script
     ├── DatabaseUnreachableError  exit 3: cannot connect
+    │   └── ConnectionLostError   exit 3: the server went away in the middle of a command
     ├── LockTimeoutError          exit 4: another run held the migration lock too long
+    │   └── DatabaseBusyError     exit 4: another process held SQLite's write lock too long
+    ├── LockLostError             exit 4: this run lost the migration lock and stopped
     ├── HalfMigratedError         exit 5: an earlier run stopped inside a script (MariaDB/MySQL)
     ├── IrreversibleScriptError   exit 1: a downgrade was asked of a script without one
     ├── DriftError                exit 1: applied scripts changed on disk (upgrade --strict)
     ├── ScriptFailedError         exit 1: a script raised or its SQL failed
+    ├── TrackingConflictError     exit 1 (5 where DDL may have committed): a tracking row
+    │                             was not in the state this run expected
     └── ScratchDatabaseError      exit 3: a check's throwaway database cannot be made
 """
 
@@ -109,3 +116,65 @@ class ScratchDatabaseError(LockgateError):
     """A throwaway database for ``lockgate test`` could not be created or dropped."""
 
     exit_code = 3
+
+
+class LockLostError(LockgateError):
+    """The run lock was lost during a run (its session ended); the run stopped at once."""
+
+    exit_code = 4
+
+
+class TrackingConflictError(LockgateError):
+    """A tracking row was not in the state this run expected, so something else changed it."""
+
+    def __init__(self, message: str, *, version: str = "", expected: str = "", partial: bool = False):
+        self.version, self.expected, self.partial = version, expected, partial
+        self.exit_code = 5 if partial else 1
+        super().__init__(message)
+
+
+class PermissionDeniedError(ConfigError):
+    """The database refused lockgate a privilege (or SQLite a write): fixed by a grant or another role."""
+
+
+class ScriptEncodingError(LockgateError):
+    """A script file is not UTF-8 (or not the encoding its coding line declares); nothing was run."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str, offset: int, line: int):
+        self.path, self.offset, self.line = path, offset, line
+        super().__init__(message)
+
+
+class ConnectionLostError(DatabaseUnreachableError):
+    """The connection to the database was lost in the middle of a command; the statement in progress was rolled back.
+
+    The run that meets it knows what this error cannot: which of its scripts
+    committed before the loss. :meth:`stayed` adds that to the message, so
+    the reader learns both what happened and that running again is safe.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str):
+        self.message = message
+        self.versions: list[str] | None = None
+        super().__init__(message)
+
+    def stayed(self, versions, *, state: str = "applied",
+               rerun: str | None = "lockgate upgrade") -> ConnectionLostError:
+        """Append "Scripts 1, 2 stayed applied; rerunning `lockgate upgrade` is safe." (returns self)."""
+        self.versions = [str(v) for v in versions]
+        if not self.versions:
+            sentence = f"No script of this run was {state} before that"
+        else:
+            noun = "Script" if len(self.versions) == 1 else "Scripts"
+            sentence = f"{noun} {', '.join(self.versions)} stayed {state}"
+        sentence += f"; rerunning `{rerun}` is safe." if rerun else "."
+        self.args = (f"{self.message} {sentence}",)
+        return self
+
+
+class DatabaseBusyError(LockTimeoutError):
+    """Another process held a write lock on the SQLite database for longer than the lock timeout."""

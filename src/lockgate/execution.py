@@ -20,6 +20,7 @@ class _Running:
     script: object
     adapter: object
     connection: object
+    transactional: bool = True
 
 
 _current: contextvars.ContextVar[_Running | None] = contextvars.ContextVar("lockgate_running", default=None)
@@ -50,15 +51,24 @@ def run_sql_file(connection, name: str = "upgrade") -> int:
                 f"Add {script.version}_{name}.sql beside the script, or pass an existing file name."
             )
     return execute_sql(connection, item.read_text(encoding="utf-8-sig"), running.adapter,
-                       version=script.version, path=str(item))
+                       version=script.version, path=str(item), transactional=running.transactional)
 
 
-def execute_sql(connection, text: str, adapter, *, version: str, path: str) -> int:
-    """Run SQL text statement by statement; a failure names file, line and the database's words."""
+def execute_sql(connection, text: str, adapter, *, version: str, path: str, transactional: bool = True) -> int:
+    """Run SQL text statement by statement; a failure names file, line and the database's words.
+
+    In a transaction, statements that would end it are refused (a whole-file
+    ``BEGIN ... COMMIT`` wrapper is skipped instead).
+    """
     from sqlalchemy.exc import DBAPIError
 
+    from .txcontrol import TransactionControlCheck
+
     count = 0
+    check = TransactionControlCheck(adapter.split_dialect, path) if transactional else None
     for statement in iter_statements(text, adapter.split_dialect):
+        if check is not None and not check.admit(statement):
+            continue  # a whole-file BEGIN ... COMMIT wrapper: the script's transaction is enough
         try:
             # no_parameters: the driver gets the text alone, so a '%' in it (LIKE 'a%')
             # is not read as a placeholder by psycopg or PyMySQL.
@@ -67,6 +77,8 @@ def execute_sql(connection, text: str, adapter, *, version: str, path: str) -> i
             raise statement_failed(exc, statement, version=version, path=path,
                                    partial=not adapter.transactional_ddl and count > 0) from exc
         count += 1
+    if check is not None:
+        check.finish()
     return count
 
 
@@ -89,17 +101,23 @@ def statement_failed(exc, statement, *, version: str, path: str, partial: bool) 
 
 
 def execute_python(connection, module, function: str, script, adapter) -> None:
-    """Call ``upgrade``/``downgrade`` of a loaded script, with the failing line named."""
-    token = _current.set(_Running(script, adapter, connection))
+    """Call ``upgrade``/``downgrade`` of a loaded script, with the failing line named.
+
+    Anything the script raises fails the script, ``SystemExit`` and
+    ``KeyboardInterrupt`` included: a script's ``sys.exit()`` must not end
+    the run as if it had succeeded.
+    """
+    transactional = getattr(module, "transaction", True) is not False
+    token = _current.set(_Running(script, adapter, connection, transactional))
     try:
         getattr(module, function)(connection)
     except ScriptFailedError:
         raise
-    except Exception as exc:
+    except BaseException as exc:
         filename = str(script.main_file)
         line = _line_in(exc, filename)
         where = f"{filename}, line {line}" if line else filename
-        message = database_message(exc) if _is_dbapi_error(exc) else f"{type(exc).__name__}: {exc}"
+        message = database_message(exc) if _is_dbapi_error(exc) else _describe(exc)
         raise ScriptFailedError(
             f"{where}: {function}() failed: {message}",
             version=script.version, path=filename, line=line,
@@ -107,6 +125,15 @@ def execute_python(connection, module, function: str, script, adapter) -> None:
         ) from exc
     finally:
         _current.reset(token)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return (f"it called sys.exit({exc.code!r}); a script fails by raising an exception, and "
+                "lockgate ends the run")
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def database_message(exc) -> str:

@@ -1,15 +1,24 @@
-"""Running one script in one direction, with its tracking row, as safely as the database allows.
+"""Running one script in one direction, with its tracking row: the one path every run takes.
 
-Three ways, chosen per script and database:
+``upgrade``, ``downgrade``, ``setup --run-scripts`` and ``upgrade --rehearse``
+all run scripts through :meth:`ScriptRunner.run`. It picks one of three
+transaction modes per script and database, and sends everything through one
+*sink* (:mod:`lockgate.batch`): the script's statements, the adapter's
+opening and closing statements, the lock's fence and the tracking writes.
 
-* in a transaction with its tracking row (PostgreSQL, SQLite): all or nothing;
-* journaled (MariaDB, MySQL, whose DDL commits implicitly): the row is written
-  as ``started`` and committed first, then the script runs and the row becomes
-  ``applied``; a row left ``started`` tells the next run that this one stopped
-  inside the script;
-* outside a transaction, when the script asks for it (``-- lockgate:
-  no-transaction`` in SQL, ``transaction = False`` in Python), for statements
-  such as ``CREATE INDEX CONCURRENTLY``: the row is written after it succeeds.
+* **atomic** (PostgreSQL, SQLite): the fence, the script and its tracking row
+  in one transaction; all or nothing.
+* **journaled** (MariaDB, MySQL, whose DDL commits implicitly): the same
+  transaction, but the row is written as ``started`` first (``reverting`` for a
+  revert) and finished at the end; a row left in that state tells the next run
+  that this one stopped inside the script.
+* **autocommit**, when the script asks for it (``-- lockgate: no-transaction``
+  in SQL, ``transaction = False`` in Python), for statements such as
+  ``CREATE INDEX CONCURRENTLY``: the fence first, the script, then its row in a
+  fenced transaction of its own.
+
+A rehearsal runs the atomic mode inside the caller's one transaction, which
+the caller rolls back.
 """
 
 from __future__ import annotations
@@ -20,14 +29,47 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from .batch import StatementFailed
-from .errors import LockgateError, ScriptFailedError
-from .execution import execute_python, execute_sql, statement_failed
+from .batch import ConnectionSink, StatementFailed
+from .errors import LockgateError, ScriptFailedError, TrackingConflictError
+from .execution import execute_python, statement_failed
 from .scripts import NO_TRANSACTION, Script, sql_directives
 from .sqlsplit import Statement, iter_statements
-from .tracking import APPLIED, REVERTING, STARTED, TrackingWrites
+from .dialects.base import lock_lost_error
+from .tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
+from .txcontrol import (TransactionControlCheck, TransactionControlError, check_script,
+                        might_contain_control, transaction_control)
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+ATOMIC, JOURNALED, AUTOCOMMIT = "atomic", "journaled", "autocommit"
+
+
+#: SQL files up to this size are checked for transaction control before a run
+#: starts; bigger ones (data loads) are checked as they stream past.
+PRECHECK_BYTES = 8 << 20
+
+
+def refuse_transaction_control(plan: list[Script], modules: dict, direction: str, dialect: str) -> None:
+    """Refuse, before anything runs, a transactional script whose SQL would end its transaction.
+
+    :raises TransactionControlError: naming the file and line.
+    """
+    for script in plan:
+        module = modules.get(script.version)
+        if module is None:
+            item = script.main_file if direction == UPGRADE else script.sql_files.get("downgrade")
+        elif getattr(module, "transaction", True) is not False:
+            item = script.sql_files.get(direction)  # a mixed script's run_sql_file()
+        else:
+            continue
+        size = _size(item) if item is not None else None
+        if item is None or (size is not None and size > PRECHECK_BYTES):
+            continue
+        text = item.read_text(encoding="utf-8-sig")
+        if not might_contain_control(text, dialect):
+            continue
+        if module is None and NO_TRANSACTION in sql_directives(text):
+            continue
+        check_script(text, dialect, str(item))
 
 
 class Effects:
@@ -47,23 +89,26 @@ class Effects:
         if self.adapter.implicit_commit(statement):
             self.committed = True
 
-    def before_cursor_execute(self, conn, cursor, statement, *args):
-        self.before(statement)
-
-    def after_cursor_execute(self, conn, cursor, statement, *args):
-        self.after(statement)
-
 
 class ScriptRunner:
-    """Runs scripts on one connection for one migrator."""
+    """Runs scripts on one connection for one migrator, under one run lock.
 
-    def __init__(self, adapter, tracking, settings=None, revisions=None, progress=None):
+    :param lock: the held :class:`~lockgate.dialects.base.RunLock` (fences every script).
+    :param run_id: this run's token, written into every row it writes.
+    :param rehearsal: run inside the caller's transaction and commit nothing.
+    """
+
+    def __init__(self, adapter, tracking, lock, *, run_id: str, settings=None, revisions=None,
+                 progress=None, rehearsal: bool = False):
         self.adapter = adapter
         self.tracking = tracking
+        self.lock = lock
+        self.run_id = run_id
         self.settings = settings
         self.revisions = revisions
         self.progress = progress
-        self._writes = None
+        self.rehearsal = rehearsal
+        self._writes: TrackingWrites | None = None
         self._batch = None
 
     def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
@@ -71,115 +116,139 @@ class ScriptRunner:
 
         :param last: whether it is the run's final script (see ``script_preamble``).
         :raises ScriptFailedError: with ``partial`` set when changes may remain.
+        :raises LockLostError: when the run lost its lock; nothing of the script committed.
         """
-        if module is None:
-            item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-            with item.open("r", encoding="utf-8-sig") as stream:
-                if NO_TRANSACTION not in sql_directives(stream):
-                    stream.seek(0)
-                    return self._sql_script(connection, script, direction, item, stream, last)
-        self.close()
-        work, transactional = self._work(connection, script, direction, module)
-        started = time.perf_counter()
-        if not transactional:
-            return self._outside_transaction(connection, script, direction, work, started)
-        if not self.adapter.transactional_ddl:
-            return self._journaled(connection, script, direction, work, started)
-        with connection.begin():
-            self.adapter.begin_script(connection, self.settings)
-            work()
-            elapsed = _ms(started)
-            self._finish(connection, script, direction, elapsed)
-        return elapsed
+        if module is not None:
+            return self._run(connection, script, direction, _PythonBody(script, direction, module), last)
+        item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
+        with item.open("r", encoding="utf-8-sig") as stream:
+            transactional = NO_TRANSACTION not in sql_directives(stream)
+            stream.seek(0)
+            body = _SQLBody(script, item, stream, transactional, self.adapter, self.progress)
+            return self._run(connection, script, direction, body, last)
 
-    def rehearse(self, connection, script: Script, module) -> int:
-        """Run an upgrade inside the caller's transaction, which will be rolled back."""
-        work, transactional = self._work(connection, script, UPGRADE, module)
-        if not transactional:
-            raise LockgateError(
-                f"{script.main_file.name} runs outside a transaction, so it cannot be rehearsed "
-                "(its changes could not be rolled back); nothing was kept.")
-        started = time.perf_counter()
-        work()
-        elapsed = _ms(started)
-        self.tracking.record(connection, script, elapsed)
-        return elapsed
+    def _run(self, connection, script, direction, body, last) -> int:
+        if not body.transactional:
+            if self.rehearsal:
+                raise LockgateError(
+                    f"{script.main_file.name} runs outside a transaction, so it cannot be rehearsed "
+                    "(its changes could not be rolled back); nothing was kept.")
+            return self._autocommit(connection, script, direction, body)
+        mode = ATOMIC if self.adapter.transactional_ddl else JOURNALED
+        return self._transaction(connection, script, direction, body, mode, last)
 
-    def _work(self, connection, script, direction, module):
-        """A callable running the script's body, and whether it wants a transaction."""
-        sql = None
-        if module is None:
-            item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-            sql = (item.read_text(encoding="utf-8-sig"), str(item))
-            transactional = NO_TRANSACTION not in sql_directives(sql[0])
-        else:
-            transactional = getattr(module, "transaction", True) is not False
-        return (lambda: self._execute(connection, script, direction, module, sql)), transactional
-
-    def _sql_script(self, connection, script, direction, item, stream, last) -> int:
-        """A SQL script straight on the driver: one transaction with its tracking write.
-
-        Where DDL commits implicitly the transaction is journaled as in
-        :meth:`_journaled`, and the statements themselves tell whether anything
-        was committed before a failure.
-        """
-        journaled = not self.adapter.transactional_ddl
-        writes = self._driver_writes(connection)
+    def _transaction(self, connection, script, direction, body, mode, last) -> int:
+        writes = self._writes_for(connection)
         effects = Effects(self.adapter)
-        path = str(item)
+        sink = self._sink_for(connection, body)
+        journal = None
         started = time.perf_counter()
         try:
-            with self._batch_for(connection) as batch:
-                source = _Progress(stream, script, self.progress, _size(item))
-                for sql in self.adapter.script_preamble(self.settings, last):
-                    batch.execute(Statement(sql, 0))
-                if journaled:
-                    batch.write(*(writes.insert(script, None, state=STARTED,
-                                                vcs_revision=self._revision(script))
-                                  if direction == UPGRADE else writes.mark(script.version, REVERTING)))
-                for statement in iter_statements(source, self.adapter.split_dialect):
-                    effects.before(statement.text)
-                    batch.execute(statement)
-                    effects.after(statement.text)
-                    source.tick()
-                elapsed = _ms(started)
-                if direction == DOWNGRADE:
-                    batch.write(*writes.remove(script.version))
-                elif journaled:
-                    batch.write(*writes.finish(script, elapsed))
-                else:
-                    batch.write(*writes.insert(script, elapsed, vcs_revision=self._revision(script)))
-                batch.commit()
-        except (StatementFailed, LockgateError) as exc:
-            if isinstance(exc, ScriptFailedError):
-                raise
-            partial = journaled and effects.committed
-            if isinstance(exc, StatementFailed):
-                failure = statement_failed(exc.error, exc.statement, version=script.version,
-                                           path=path, partial=partial)
-                cause = _as_sqlalchemy_error(exc, connection)
-            else:  # the file cannot be split (COPY ... FROM STDIN data)
-                failure = ScriptFailedError(f"{path}, {exc}", version=script.version, path=path,
-                                            line=getattr(exc, "line", None), partial=partial)
-                cause = exc
-            if journaled and not partial:
-                self._take_back(connection, script, direction)
-            raise failure from cause
-        if writes.server_elapsed and batch.returned:
-            return batch.returned[0]
+            sink.begin(self.adapter.script_preamble(self.settings, last))
+            self.lock.fence(sink)
+            if mode == JOURNALED:
+                journal = STARTED if direction == UPGRADE else REVERTING
+                sink.write(writes.insert(script, None, state=STARTED, vcs_revision=self._revision(script))
+                           if direction == UPGRADE else writes.start_revert(script.version))
+            body.run(connection, sink, direction, effects, self.adapter)
+            for sql in self.adapter.script_epilogue(self.settings, last):
+                sink.execute(Statement(sql, 0))
+            elapsed = _ms(started)
+            if direction == DOWNGRADE:
+                sink.write(writes.remove(script.version, journal or APPLIED))
+            elif journal:
+                sink.write(writes.finish(script, elapsed))
+            else:
+                sink.write(writes.insert(script, elapsed, vcs_revision=self._revision(script)))
+            if not self.rehearsal:
+                sink.commit()
+        except BaseException as exc:
+            failure = self._failure(exc, script, body, connection,
+                                    partial=mode == JOURNALED and effects.committed)
+            self._drop(sink)
+            if journal and not effects.committed and isinstance(failure, ScriptFailedError):
+                self._take_back(connection, script.version, journal)
+            _raise(failure, exc)
+        if writes.server_elapsed and sink.returned:
+            return sink.returned[0]
         return elapsed
 
-    @contextmanager
-    def _batch_for(self, connection):
-        """The run's driver batch, kept between SQL scripts (one pipeline for a whole run)."""
-        if self._batch is None:
-            self._batch = self.adapter.driver_batch(connection)
+    def _autocommit(self, connection, script, direction, body) -> int:
+        """The script outside a transaction, fenced before it starts; its row written after."""
+        self.close()
+        started = time.perf_counter()
+        with self.adapter.outside_transaction(connection, self.settings):
+            sink = ConnectionSink(connection, owns_transaction=False)
+            try:
+                self.lock.fence(sink)
+                body.run(connection, sink, direction, Effects(self.adapter), self.adapter)
+            except BaseException as exc:
+                failure = self._failure(exc, script, body, connection, partial=True)
+                if isinstance(failure, ScriptFailedError) and failure.partial:
+                    failure.args = (f"{failure.args[0]}\nThe script runs outside a transaction, so "
+                                    "the statements before the failing one stay applied.",)
+                if failure is exc:
+                    raise
+                raise failure from exc
+        elapsed = _ms(started)
+        writes = self._writes_for(connection)
+        sink = ConnectionSink(connection)
         try:
-            yield self._batch
-        except BaseException:
-            batch, self._batch = self._batch, None
-            batch.abort()
-            raise
+            sink.begin(self.adapter.script_preamble(None, True))
+            self.lock.fence(sink)
+            sink.write(writes.insert(script, elapsed, vcs_revision=self._revision(script))
+                       if direction == UPGRADE else writes.remove(script.version))
+            sink.commit()
+        except BaseException as exc:
+            failure = self._failure(exc, script, body, connection, partial=True)
+            self._drop(sink)
+            _raise(failure, exc)
+        return elapsed
+
+    def _failure(self, exc: BaseException, script, body, connection, *, partial: bool) -> BaseException:
+        """What a failure inside a script's transaction means, as the error to raise."""
+        if isinstance(exc, ScriptFailedError):
+            lost = _lost(exc.__cause__, connection)
+            if lost is not None:
+                return lost
+            exc.partial = partial and (exc.partial or not self.adapter.transactional_ddl)
+            return exc
+        if isinstance(exc, TrackingConflictError):
+            return tracking_conflict(exc.version, exc.expected, partial=True) if partial else exc
+        if isinstance(exc, StatementFailed):
+            lost = _lost(exc.error, connection)
+            if lost is not None:
+                return lost
+            if exc.statement is not None and exc.statement is self.lock.fence_statement:
+                return lock_lost_error("the session holding it ended")
+            failure = statement_failed(exc.error, exc.statement, version=script.version,
+                                       path=body.path, partial=partial)
+            failure.__cause__ = _as_sqlalchemy_error(exc, connection)
+            return failure
+        if isinstance(exc, TransactionControlError):  # found as it ran: a file too big to check first
+            return ScriptFailedError(str(exc), version=script.version, path=body.path, line=exc.line,
+                                     partial=partial)
+        if type(exc) is LockgateError:  # the file cannot be split (COPY ... FROM STDIN data)
+            return ScriptFailedError(f"{body.path}, {exc}", version=script.version, path=body.path,
+                                     partial=partial)
+        return exc
+
+    def _sink_for(self, connection, body):
+        """The run's driver batch for a SQL script (one pipeline for a whole run); else the connection's."""
+        if body.module is None and not self.rehearsal:
+            if self._batch is None:
+                self._batch = self.adapter.driver_batch(connection)
+            return self._batch
+        self.close()
+        return ConnectionSink(connection, owns_transaction=not self.rehearsal)
+
+    def _drop(self, sink) -> None:
+        """Roll back a failed script's transaction; a pipeline is given up with it."""
+        if sink is self._batch:
+            self._batch = None
+            sink.abort()
+        elif not self.rehearsal:
+            sink.abort()
 
     def close(self) -> None:
         """Hand the connection back to SQLAlchemy; call when the run ends, and before SQLAlchemy uses it."""
@@ -187,91 +256,145 @@ class ScriptRunner:
             batch, self._batch = self._batch, None
             batch.close()
 
-    def _driver_writes(self, connection) -> TrackingWrites:
+    def _writes_for(self, connection) -> TrackingWrites:
         if self._writes is None:
-            self._writes = TrackingWrites(self.tracking, connection.dialect, self.adapter.elapsed_sql())
+            self._writes = TrackingWrites(self.tracking, connection.dialect, self.run_id,
+                                          self.adapter.elapsed_sql())
         return self._writes
 
-    def _take_back(self, connection, script, direction) -> None:
-        """Undo the journal row of a script that failed before changing anything."""
-        with connection.begin():
-            if direction == UPGRADE:
-                self.tracking.remove(connection, script.version)
-            else:
-                self.tracking.mark(connection, script.version, APPLIED)
+    def _take_back(self, connection, version: str, journal: str) -> None:
+        """Undo this run's journal row of a script that failed before changing anything.
 
-    def _journaled(self, connection, script, direction, work, started) -> int:
-        """One transaction: the journal row, the script, the row marked done.
-
-        MySQL commits implicitly *before* a DDL statement, so the ``started``
-        row is committed the moment the script first changes the schema, and
-        rolled back with everything else when it fails before doing so.
+        MySQL commits the open transaction before a DDL statement runs, so a
+        script whose first DDL statement failed has its ``started`` row
+        committed and nothing else: that row goes (only ever this run's own).
         """
-        effects = Effects(self.adapter)
+        sink = ConnectionSink(connection)
         try:
-            with connection.begin():
-                self.adapter.begin_script(connection, self.settings)
-                if direction == UPGRADE:
-                    self.tracking.record(connection, script, None, state=STARTED,
-                                         vcs_revision=self._revision(script))
-                else:
-                    self.tracking.mark(connection, script.version, REVERTING)
-                with self._watching(connection, effects):
-                    work()
-                elapsed = _ms(started)
-                if direction == UPGRADE:
-                    self.tracking.mark(connection, script.version, APPLIED, execution_ms=elapsed,
-                                       checksum=script.checksum)
-                else:
-                    self.tracking.remove(connection, script.version)
-        except ScriptFailedError as exc:
-            exc.partial = effects.committed
-            if not exc.partial:
-                # A failing first DDL statement committed the journal row but nothing of
-                # the script: take the row back.
-                self._take_back(connection, script, direction)
-            raise
-        return elapsed
-
-    def _outside_transaction(self, connection, script, direction, work, started) -> int:
-        with self.adapter.outside_transaction(connection, self.settings):
-            try:
-                work()
-            except ScriptFailedError as exc:
-                exc.partial = True
-                exc.args = (f"{exc.args[0]}\nThe script runs outside a transaction, so the "
-                            "statements before the failing one stay applied.",)
-                raise
-        elapsed = _ms(started)
-        with connection.begin():
-            self.adapter.begin_script(connection)
-            self._finish(connection, script, direction, elapsed)
-        return elapsed
-
-    def _finish(self, connection, script, direction, elapsed) -> None:
-        if direction == UPGRADE:
-            self.tracking.record(connection, script, elapsed, vcs_revision=self._revision(script))
-        else:
-            self.tracking.remove(connection, script.version)
-
-    def _execute(self, connection, script, direction, module, sql) -> None:
-        if module is not None:
-            execute_python(connection, module, direction, script, self.adapter)
-        else:
-            execute_sql(connection, sql[0], self.adapter, version=script.version, path=sql[1])
+            sink.begin([])
+            write = self._writes_for(connection).take_back(version, journal)
+            sink.write(write._replace(expected=None))  # the rollback may have taken it already
+            sink.commit()
+        finally:
+            sink.close()
 
     def _revision(self, script: Script) -> str | None:
         return self.revisions.for_files(script.file_names) if self.revisions else None
 
-    @contextmanager
-    def _watching(self, connection, effects: Effects):
-        event.listen(connection, "before_cursor_execute", effects.before_cursor_execute)
-        event.listen(connection, "after_cursor_execute", effects.after_cursor_execute)
+
+class _SQLBody:
+    """A SQL file's statements, checked for transaction control as they stream past."""
+
+    module = None
+
+    def __init__(self, script, item, stream, transactional: bool, adapter, progress):
+        self.script, self.item, self.path = script, item, str(item)
+        self.stream, self.transactional = stream, transactional
+        self.source = _Progress(stream, script, progress, _size(item))
+
+    def run(self, connection, sink, direction, effects: Effects, adapter) -> None:
+        check = TransactionControlCheck(adapter.split_dialect, self.path) if self.transactional else None
+        for statement in iter_statements(self.source, adapter.split_dialect):
+            if check is not None and not check.admit(statement):
+                continue
+            effects.before(statement.text)
+            sink.execute(statement)
+            effects.after(statement.text)
+            self.source.tick()
+        if check is not None:
+            check.finish()
+
+
+class _PythonBody:
+    """A Python script's ``upgrade``/``downgrade``, kept from ending lockgate's transaction."""
+
+    def __init__(self, script, direction, module):
+        self.script, self.module, self.path = script, module, str(script.main_file)
+        self.transactional = getattr(module, "transaction", True) is not False
+
+    def run(self, connection, sink, direction, effects: Effects, adapter) -> None:
+        if not self.transactional:
+            execute_python(connection, self.module, direction, self.script, adapter)
+            return
+        before = adapter.transaction_token(sink)
+        guard = _Guard()
         try:
-            yield
-        finally:
-            event.remove(connection, "before_cursor_execute", effects.before_cursor_execute)
-            event.remove(connection, "after_cursor_execute", effects.after_cursor_execute)
+            with _guarded(connection, effects, adapter, guard):
+                execute_python(connection, self.module, direction, self.script, adapter)
+        except ScriptFailedError:
+            if guard.ended is None:
+                raise
+        if guard.ended is None and adapter.transaction_token(sink) != before:
+            guard.ended = "committed or rolled back on the driver's own connection"
+        if guard.ended is not None:
+            raise ScriptFailedError(
+                f"{self.path}: {direction}() {guard.ended}, which would end the transaction lockgate "
+                "runs it in, so the script and its tracking row could not commit together; it was "
+                "rolled back as far as the database allows. Do not commit or roll back in a script "
+                "(each runs in its own transaction; use connection.begin_nested() for a savepoint), "
+                "or set `transaction = False` in the script to run it outside a transaction.",
+                version=self.script.version, path=self.path, partial=not adapter.transactional_ddl)
+
+
+class _Guard:
+    """What a Python script did to end lockgate's transaction, if anything."""
+
+    ended: str | None = None
+
+
+class _TransactionEnded(Exception):
+    """Raised inside a Python script that tries to end lockgate's transaction."""
+
+
+@contextmanager
+def _guarded(connection, effects: Effects, adapter, guard: _Guard):
+    """Refuse COMMIT/ROLLBACK from a Python script before it happens; note MySQL's implicit commits."""
+
+    def refuse(what: str):
+        guard.ended = what
+        raise _TransactionEnded(f"{what}: a script must not end the transaction lockgate runs it in")
+
+    def on_commit(conn):
+        refuse("called commit()")
+
+    def on_rollback(conn):
+        refuse("called rollback()")
+
+    def before(conn, cursor, statement, *args):
+        if transaction_control(statement, adapter.split_dialect) is not None:
+            refuse(f"ran {' '.join(statement.split()[:2])!r}")
+        effects.before(statement)
+
+    def after(conn, cursor, statement, *args):
+        effects.after(statement)
+
+    hooks = [("commit", on_commit), ("rollback", on_rollback),
+             ("before_cursor_execute", before), ("after_cursor_execute", after)]
+    for name, hook in hooks:
+        event.listen(connection, name, hook)
+    try:
+        yield
+    finally:
+        for name, hook in hooks:
+            event.remove(connection, name, hook)
+
+
+def _raise(failure: BaseException, exc: BaseException):
+    """Raise ``failure`` in place of ``exc``, keeping a cause it already names."""
+    if failure is exc:
+        raise exc
+    raise failure from (failure.__cause__ if failure.__cause__ is not None else exc)
+
+
+def _lost(error, connection):
+    """A :class:`ConnectionLostError` when ``error`` was the server going away, else None."""
+    from .errors import ConnectionLostError
+    from .failures import translate
+
+    if error is None:
+        return None
+    translated = translate(error, connection.engine.url)
+    return translated if isinstance(translated, ConnectionLostError) else None
 
 
 class _Progress:

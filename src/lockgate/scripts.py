@@ -9,12 +9,14 @@ the engine needs it, so reading the status of a large folder stays cheap.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import importlib
 import importlib.resources
 import os
 import re
 import sys
+import tokenize
 import types
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,8 +26,11 @@ except ImportError:  # Python 3.10
     from importlib.abc import Traversable
 from pathlib import Path
 
-from .errors import ConfigError, ScriptLayoutError, ScriptLoadError
+from .errors import ConfigError, ScriptEncodingError, ScriptLayoutError, ScriptLoadError
 
+#: The tracking table's version column is VARCHAR(40): a longer version (leading
+#: zeros aside, as versions are numbers) could never be recorded.
+MAX_VERSION_DIGITS = 40
 #: One regex decides what looks like a script: leading digits, then the rest.
 SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)$")
 _TITLE = re.compile(r"^_(?P<title>.+)$")
@@ -77,7 +82,7 @@ class Script:
         """Whether a downgrade exists, judged without importing Python scripts."""
         if self.kind == KIND_SQL:
             return "downgrade" in self.sql_files
-        source = self.main_file.read_text(encoding="utf-8", errors="replace")
+        source = self.main_file.read_bytes().decode("utf-8", errors="replace")
         return re.search(r"^def downgrade\s*\(", source, re.MULTILINE) is not None
 
     @property
@@ -95,7 +100,7 @@ def sql_directives(text) -> set[str]:
     ``text`` is the file's text or an open text stream, of which only the
     leading comment lines are read.
     """
-    found = set()
+    found: set[str] = set()
     lines = text.splitlines() if isinstance(text, str) else text
     for line in lines:
         line = line.strip().lstrip("\ufeff")
@@ -170,8 +175,9 @@ class ScriptSource:
                     "or point `directory` (or --directory) at the folder that holds your scripts."
                 )
             return self.directory
+        package = str(self.package)  # __init__ made sure one of the two is set
         try:
-            module = importlib.import_module(self.package)
+            module = importlib.import_module(package)
         except ImportError as exc:
             raise ConfigError(
                 f"The script package {self.package} cannot be imported ({exc}). Install the "
@@ -183,7 +189,7 @@ class ScriptSource:
                 f"{self.package} is a module, not a package: scripts live in a package "
                 "folder with an __init__.py."
             )
-        return importlib.resources.files(self.package)
+        return importlib.resources.files(package)
 
     def find(self) -> list[Script]:
         """Every script in version order; all naming problems raised together."""
@@ -211,7 +217,14 @@ def classify(items, where: str) -> list[Script]:
         match = SCRIPT_NAME.match(name)
         if not match:
             continue
-        number, rest, ext = int(match["version"]), match["rest"], match["ext"]
+        digits = match["version"].lstrip("0") or "0"
+        if len(digits) > MAX_VERSION_DIGITS:
+            # Checked before int(), which refuses more than 4300 digits (a zip file's names may have them).
+            problems.append(f"{name}: its version has {len(digits)} digits, but the tracking table holds "
+                            f"at most {MAX_VERSION_DIGITS}; use a shorter one, such as a timestamp "
+                            "like 20240131120000")
+            continue
+        number, rest, ext = int(digits), match["rest"], match["ext"]
         if isinstance(item, os.DirEntry):
             item = Path(item.path)
         if ext == "sql" and rest in ("_upgrade", "_downgrade"):
@@ -220,11 +233,11 @@ def classify(items, where: str) -> list[Script]:
                 problems.append(f"{name} and {extras[number][role].name} are both the {role} of version {number}")
             extras.setdefault(number, {})[role] = item
             continue
-        title = _TITLE.match(rest)
-        if not title or not title["title"].strip("_"):
+        titled = _TITLE.match(rest)
+        if not titled or not titled["title"].strip("_"):
             problems.append(f"{name}: a script needs a title after the version, like {match['version']}_add_users.{ext}")
             continue
-        mains.setdefault(number, []).append((title["title"], ext, item))
+        mains.setdefault(number, []).append((titled["title"], ext, item))
 
     scripts = []
     for number in sorted(set(mains) | set(extras)):
@@ -251,6 +264,80 @@ def classify(items, where: str) -> list[Script]:
     if problems:
         raise ScriptLayoutError(problems, where)
     return scripts
+
+
+#: Bytes read at a time when checking a file's encoding: bounded memory for a data load.
+_ENCODING_CHUNK = 1 << 20
+
+
+def check_encoding(script: Script) -> None:
+    """Refuse a script any of whose files cannot be decoded, before anything runs.
+
+    SQL files are read as UTF-8 while they run, so a Latin-1 byte in a data
+    load would otherwise stop the run in the middle, after earlier scripts
+    committed. A Python file is checked in the encoding its coding line
+    declares, as Python will read it.
+
+    :raises ScriptEncodingError: naming the file, line and byte offset.
+    """
+    items = [script.main_file] + [script.sql_files[role] for role in sorted(script.sql_files)]
+    for item in items:
+        check_utf8(item, _declared_encoding(item) if item.name.endswith(".py") else "utf-8")
+
+
+def check_utf8(item: Traversable, encoding: str = "utf-8") -> None:
+    """Decode a file in chunks, holding one at a time; raise where the first bad byte is.
+
+    ASCII chunks, the bulk of most SQL, are skipped without decoding. A UTF-8
+    byte order mark is valid UTF-8, so files saved with one pass.
+
+    :raises ScriptEncodingError: naming the file, line and byte offset.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0  # bytes handed to the decoder so far
+    with item.open("rb") as stream:
+        while True:
+            chunk = stream.read(_ENCODING_CHUNK)
+            pending = decoder.getstate()[0]  # an unfinished character from the previous chunk
+            if chunk and not pending and chunk.isascii():
+                offset += len(chunk)
+                continue
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise _encoding_error(item, offset - len(pending) + exc.start, exc, encoding) from None
+            if not chunk:
+                return
+            offset += len(chunk)
+
+
+def _declared_encoding(item: Traversable) -> str:
+    """The encoding Python reads a source file in: its coding line's, else UTF-8."""
+    with item.open("rb") as stream:
+        try:
+            encoding, _ = tokenize.detect_encoding(stream.readline)
+        except SyntaxError:  # an unknown codec or bad bytes in the first lines: check as UTF-8
+            return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _encoding_error(item: Traversable, offset: int, exc: UnicodeDecodeError, encoding: str) -> ScriptEncodingError:
+    """Where the bad byte is, as a person finds it: line, column and the text before it."""
+    with item.open("rb") as stream:
+        before = stream.read(offset)
+        bad = stream.read(1)
+    line = before.count(b"\n") + 1
+    start = before.rfind(b"\n") + 1
+    column = offset - start + 1
+    context = before[start:][-40:].decode(encoding, errors="replace").strip()
+    near = f" after {context!r}" if context else " at the start of the line"
+    declared = "UTF-8" if encoding == "utf-8" else f"{encoding}, as its coding line declares"
+    return ScriptEncodingError(
+        f"{item}, line {line}, column {column}: byte 0x{bad.hex().upper()} at offset {offset}{near} "
+        f"is not valid {declared} ({exc.reason}). lockgate reads scripts as UTF-8; the file was "
+        "probably saved as Latin-1 or Windows-1252. Re-save it as UTF-8 (in the editor, or with "
+        f"`iconv -f latin1 -t utf-8`), then run the command again; nothing was run.",
+        path=str(item), offset=offset, line=line)
 
 
 def load_python_script(script: Script) -> types.ModuleType:

@@ -20,12 +20,16 @@ writes copies them into lockgate's table (the old table is left untouched).
 
 from __future__ import annotations
 
+import secrets
+from typing import Any, NamedTuple
+
 import sqlalchemy as sa
 
 from .records import APPLIED, REVERTING, STARTED, AppliedScript, applied_order, current_user, utc_now
 
 __all__ = ["APPLIED", "REVERTING", "STARTED", "AppliedScript", "applied_order", "current_user",
-           "utc_now", "TrackingTable", "TrackingWrites"]
+           "utc_now", "TrackingTable", "TrackingWrites", "Write", "FORMAT", "new_run_id",
+           "tracking_conflict"]
 
 
 class _Timestamp(sa.types.TypeDecorator):
@@ -49,15 +53,41 @@ class _Timestamp(sa.types.TypeDecorator):
 _TIMESTAMP = _Timestamp()
 
 
+#: The tracking table's own format, read off its columns so that no other table
+#: is needed: 1, the columns up to ``state`` (lockgate 0.1); 2, ``run_id``, the
+#: run that last wrote a row. :data:`FORMAT_STEPS` bring an older table up to date.
+FORMAT = 2
+#: The column each format after the first added, by format.
+FORMAT_COLUMNS = {2: "run_id"}
+#: Columns every format has, read by every command (reading never upgrades).
+ROW_COLUMNS = ("version", "title", "kind", "checksum", "applied_at", "execution_ms", "applied_by",
+               "vcs_revision", "state")
+
+
+def new_run_id() -> str:
+    """A token naming one run's rows, so clean-up only ever touches rows this run wrote."""
+    return secrets.token_hex(16)
+
+
 class TrackingTable:
-    """Reads and writes the tracking table named in the settings (always quoted)."""
+    """Reads and writes the tracking table named in the settings (always quoted).
+
+    A command that writes first *pins* the table (:meth:`pin`) to the schema
+    (PostgreSQL) or database (MySQL) it was found or is created in, so every
+    later statement names it in full and a script's ``SET search_path`` or
+    ``USE`` cannot send tracking rows elsewhere.
+    """
 
     def __init__(self, name: str = "lockgate_versions", legacy_name: str | None = "versions"):
         self.name = name
         self.legacy_name = legacy_name
+        self.schema: str | None = None
+        self.table = self._define(None)
+
+    def _define(self, schema: str | None) -> sa.Table:
         metadata = sa.MetaData()
-        self.table = sa.Table(
-            sa.quoted_name(name, quote=True), metadata,
+        return sa.Table(
+            sa.quoted_name(self.name, quote=True), metadata,
             sa.Column("version", sa.String(40), primary_key=True),
             sa.Column("title", sa.String(255), nullable=False),
             sa.Column("kind", sa.String(10), nullable=False),
@@ -67,10 +97,18 @@ class TrackingTable:
             sa.Column("applied_by", sa.String(255)),
             sa.Column("vcs_revision", sa.String(80)),
             sa.Column("state", sa.String(10), nullable=False, server_default=APPLIED),
+            sa.Column("run_id", sa.String(32)),
+            schema=schema,
         )
 
+    def pin(self, schema: str | None) -> None:
+        """Name the table with its schema from now on (None: leave it unqualified)."""
+        if schema != self.schema:
+            self.schema = schema
+            self.table = self._define(schema)
+
     def exists(self, connection) -> bool:
-        return sa.inspect(connection).has_table(self.name)
+        return sa.inspect(connection).has_table(self.name, schema=self.schema)
 
     def legacy_table(self, connection) -> sa.Table | None:
         """nous.migration's ``versions`` table, when it is there and has its shape."""
@@ -88,13 +126,37 @@ class TrackingTable:
     def create(self, connection) -> None:
         self.table.create(connection, checkfirst=True)
 
+    def upgrade_format(self, connection) -> int | None:
+        """Bring a tracking table made by an older lockgate up to :data:`FORMAT`, in place.
+
+        Returns the format it had when it was older, else None. Each step adds
+        what its format added, so a step cut short (MySQL commits each DDL
+        statement on its own) is finished by the next run.
+        """
+        found = self.format(connection)
+        for step in FORMAT_STEPS[found - 1:]:
+            step(self, connection)
+        return found if found < FORMAT else None
+
+    def format(self, connection) -> int:
+        """The format of the existing table, read off its columns."""
+        columns = {c["name"].lower() for c in sa.inspect(connection).get_columns(self.name, schema=self.schema)}
+        found = 1
+        for number, column in sorted(FORMAT_COLUMNS.items()):
+            if column in columns:
+                found = number
+        return found
+
     def read(self, connection, exists: bool | None = None) -> dict[str, AppliedScript]:
         """Every applied script by version, in one query (legacy rows if that is all there is).
+
+        Only the columns every format has are read, so reading works on any table.
 
         :param exists: whether the table exists, when the caller already asked.
         """
         if exists if exists is not None else self.exists(connection):
-            rows = connection.execute(sa.select(self.table)).all()
+            columns = [self.table.c[name] for name in ROW_COLUMNS]
+            rows = connection.execute(sa.select(*columns)).all()
             return {row.version: AppliedScript(**row._asdict()) for row in rows}
         legacy = self.legacy_table(connection)
         if legacy is None:
@@ -103,9 +165,13 @@ class TrackingTable:
         return {str(v): AppliedScript(str(v), "", "", None, None, None, "nous.migration")
                 for v in versions}
 
-    def ensure(self, connection, scripts_by_version: dict) -> int | None:
-        """Create the table if needed; adopt nous.migration rows. Returns rows adopted."""
+    def ensure(self, connection, scripts_by_version: dict, run_id: str | None = None) -> int | None:
+        """Create the table if needed (or bring it to today's format); adopt nous.migration rows.
+
+        Returns the number of rows adopted.
+        """
         if self.exists(connection):
+            self.upgrade_format(connection)
             return None
         legacy = self.legacy_table(connection)
         self.create(connection)
@@ -122,36 +188,73 @@ class TrackingTable:
                 "kind": script.kind if script else "unknown",
                 "checksum": script.checksum if script else None,
                 "applied_at": now, "execution_ms": None,
-                "applied_by": "nous.migration", "state": APPLIED,
+                "applied_by": "nous.migration", "state": APPLIED, "run_id": run_id,
             })
         if rows:
             connection.execute(self.table.insert(), rows)
         return len(rows)
 
     def record(self, connection, script, execution_ms: int | None, *, state: str = APPLIED,
-               vcs_revision: str | None = None) -> None:
+               vcs_revision: str | None = None, run_id: str | None = None) -> None:
         connection.execute(self.table.insert().values(
             version=script.version, title=script.title[:255], kind=script.kind,
             checksum=script.checksum, applied_at=utc_now(), execution_ms=execution_ms,
-            applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state,
+            applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state, run_id=run_id,
         ))
 
-    def mark(self, connection, version: str, state: str, **values) -> None:
-        """Move a row to ``state`` (the journal on databases without transactional DDL)."""
-        connection.execute(self.table.update().where(self.table.c.version == version)
-                           .values(state=state, **values))
+    def mark(self, connection, version: str, expected: str, state: str, **values) -> None:
+        """Move a row from state ``expected`` to ``state``; exactly that row, or an error."""
+        c = self.table.c
+        result = connection.execute(self.table.update()
+                                    .where(c.version == version, c.state == expected)
+                                    .values(state=state, **values))
+        _exactly_one(result.rowcount, version, expected)
 
-    def record_many(self, connection, scripts) -> None:
+    def record_many(self, connection, scripts, run_id: str | None = None) -> None:
         """Mark scripts applied without running them (``setup`` with a canonical schema)."""
         now, user = utc_now(), current_user()[:255]
         rows = [{"version": s.version, "title": s.title[:255], "kind": s.kind,
                  "checksum": s.checksum, "applied_at": now, "execution_ms": None,
-                 "applied_by": user, "state": APPLIED} for s in scripts]
+                 "applied_by": user, "state": APPLIED, "run_id": run_id} for s in scripts]
         if rows:
             connection.execute(self.table.insert(), rows)
 
-    def remove(self, connection, version: str) -> None:
-        connection.execute(self.table.delete().where(self.table.c.version == version))
+    def remove(self, connection, version: str, expected: str) -> None:
+        """Delete the row of ``version`` in state ``expected``; exactly that row, or an error."""
+        c = self.table.c
+        result = connection.execute(self.table.delete().where(c.version == version, c.state == expected))
+        _exactly_one(result.rowcount, version, expected)
+
+
+def _exactly_one(rowcount: int, version: str, expected: str) -> None:
+    if rowcount != 1:
+        raise tracking_conflict(version, expected)
+
+
+def tracking_conflict(version: str, expected: str, *, partial: bool = False):
+    """The error for a tracking row that was not as this run left or read it."""
+    from .errors import TrackingConflictError
+
+    where = ("Its changes may be in place (this database commits DDL as it goes): check the "
+             "schema, then settle the script with `lockgate resolve " + version + " --applied` "
+             "or `--reverted`." if partial else "Nothing of this step was committed.")
+    return TrackingConflictError(
+        f"The tracking row of script {version} was not in the state this run expected "
+        f"({expected}): something else changed the tracking table during the run (another "
+        f"migrator without the lock, or a hand edit). The run stopped. {where} Run "
+        "`lockgate status` to see where the database stands.", version=version, expected=expected,
+        partial=partial)
+
+
+def _add_run_id(tracking: TrackingTable, connection) -> None:
+    """Format 1 to 2: the ``run_id`` column; rows written before it have none."""
+    name = connection.dialect.identifier_preparer.format_table(tracking.table)
+    connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN run_id VARCHAR(32)")
+
+
+#: ``FORMAT_STEPS[n - 1]`` turns format n into n + 1; each step may be run again
+#: after a crash half-way (MySQL commits each DDL statement on its own).
+FORMAT_STEPS = [_add_run_id]
 
 
 class DriverStatement:
@@ -175,48 +278,89 @@ class DriverStatement:
         return values
 
 
+class Write(NamedTuple):
+    """One tracking write for the driver: SQL, parameters, and what it must change.
+
+    ``version``/``expected`` name the row an UPDATE or DELETE must change
+    (exactly one); an INSERT has ``expected`` None.
+    """
+
+    sql: str
+    params: Any
+    version: str
+    expected: str | None = None
+
+
 class TrackingWrites:
     """The tracking table's writes for :mod:`lockgate.batch`, which talks to the driver directly.
 
+    Every UPDATE and DELETE names the version and the state it expects, and
+    rows this run wrote as ``started``/``reverting`` also by this run's id, so
+    a clean-up never touches a row another run wrote.
+
+    :param run_id: this run's token (see :func:`new_run_id`).
     :param elapsed: a SQL expression the database computes the script's
         execution time with (PostgreSQL: since its transaction began), or None
         to pass the time measured here.
     """
 
-    def __init__(self, tracking: TrackingTable, dialect, elapsed=None):
+    def __init__(self, tracking: TrackingTable, dialect, run_id: str, elapsed=None):
         table = tracking.table
         c = table.c
+        self.run_id = run_id
         names = [col.key for col in c if not (elapsed is not None and col.key == "execution_ms")]
         insert = table.insert().values({name: sa.bindparam(name, type_=c[name].type) for name in names})
         if elapsed is not None:
             insert = insert.values(execution_ms=elapsed).returning(c.execution_ms)
         self.server_elapsed = elapsed is not None
         self._insert = DriverStatement(insert, dialect)
-        key = sa.bindparam("key", type_=c.version.type)
-        self._mark = DriverStatement(table.update().where(c.version == key).values(
-            state=sa.bindparam("state", type_=c.state.type),
-            execution_ms=sa.bindparam("execution_ms", type_=c.execution_ms.type),
-            checksum=sa.bindparam("checksum", type_=c.checksum.type)), dialect)
-        self._state = DriverStatement(table.update().where(c.version == key).values(
-            state=sa.bindparam("state", type_=c.state.type)), dialect)
-        self._remove = DriverStatement(table.delete().where(c.version == key), dialect)
+
+        def param(name):
+            return sa.bindparam(name, type_=c[name].type)
+
+        key, expected, mine = (sa.bindparam("key", type_=c.version.type),
+                               sa.bindparam("expected", type_=c.state.type), param("run_id"))
+        ours = (c.version == key, c.state == expected, c.run_id == mine)
+        self._finish = DriverStatement(table.update().where(*ours).values(
+            state=param("state"), execution_ms=param("execution_ms"), checksum=param("checksum")), dialect)
+        self._claim = DriverStatement(table.update().where(c.version == key, c.state == expected)
+                                      .values(state=param("state"), run_id=mine), dialect)
+        self._restore = DriverStatement(table.update().where(*ours).values(state=param("state")), dialect)
+        self._remove = DriverStatement(table.delete().where(c.version == key, c.state == expected), dialect)
+        self._remove_ours = DriverStatement(table.delete().where(*ours), dialect)
 
     def insert(self, script, execution_ms: int | None, *, state: str = APPLIED,
-               vcs_revision: str | None = None):
+               vcs_revision: str | None = None) -> Write:
         values = dict(version=script.version, title=script.title[:255], kind=script.kind,
-                      checksum=script.checksum, applied_at=utc_now(),
+                      checksum=script.checksum, applied_at=utc_now(), run_id=self.run_id,
                       applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state)
         if not self.server_elapsed:
             values["execution_ms"] = execution_ms
-        return self._insert.sql, self._insert.params(**values)
+        return Write(self._insert.sql, self._insert.params(**values), script.version)
 
-    def finish(self, script, execution_ms: int):
-        """The journal's last step: a started row becomes applied."""
-        return self._mark.sql, self._mark.params(key=script.version, state=APPLIED,
-                                                  execution_ms=execution_ms, checksum=script.checksum)
+    def finish(self, script, execution_ms: int) -> Write:
+        """The journal's last step: this run's started row becomes applied."""
+        return Write(self._finish.sql, self._finish.params(
+            key=script.version, expected=STARTED, run_id=self.run_id, state=APPLIED,
+            execution_ms=execution_ms, checksum=script.checksum), script.version, STARTED)
 
-    def mark(self, version: str, state: str):
-        return self._state.sql, self._state.params(key=version, state=state)
+    def start_revert(self, version: str) -> Write:
+        """The journal's first step of a revert: an applied row becomes this run's reverting row."""
+        return Write(self._claim.sql, self._claim.params(
+            key=version, expected=APPLIED, state=REVERTING, run_id=self.run_id), version, APPLIED)
 
-    def remove(self, version: str):
-        return self._remove.sql, self._remove.params(key=version)
+    def take_back(self, version: str, journal_state: str) -> Write:
+        """Undo this run's journal row of a script that failed before changing anything."""
+        if journal_state == STARTED:
+            return Write(self._remove_ours.sql, self._remove_ours.params(
+                key=version, expected=STARTED, run_id=self.run_id), version, STARTED)
+        return Write(self._restore.sql, self._restore.params(
+            key=version, expected=REVERTING, run_id=self.run_id, state=APPLIED), version, REVERTING)
+
+    def remove(self, version: str, expected: str = APPLIED) -> Write:
+        """A reverted script's row goes: an applied one, or this run's reverting one."""
+        if expected == REVERTING:
+            return Write(self._remove_ours.sql, self._remove_ours.params(
+                key=version, expected=REVERTING, run_id=self.run_id), version, REVERTING)
+        return Write(self._remove.sql, self._remove.params(key=version, expected=expected),
+                     version, expected)

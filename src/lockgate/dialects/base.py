@@ -12,6 +12,17 @@ when the process dies, so a killed deploy never leaves a stale lock behind.
 ``on_wait(holder)`` is called once when the lock is busy; ``holder`` describes
 who has it, as far as the database can tell. After ``timeout`` seconds it
 raises :class:`~lockgate.errors.LockTimeoutError`.
+
+It yields a :class:`RunLock`, which keeps the lock honest for the whole run:
+
+* :meth:`RunLock.barrier` runs first in the run's first transaction, before the
+  tracking table is read: it waits until nothing an earlier, dead runner sent
+  is still running on the server (a pipelined script can commit after its
+  client was killed).
+* :meth:`RunLock.fence` runs first in every script's transaction: when this
+  run has lost the lock (the lock's session was terminated, timed out, or its
+  file replaced) that transaction fails, so a runner that lost the lock never
+  commits another script or tracking row.
 """
 
 from __future__ import annotations
@@ -42,6 +53,41 @@ def lock_timeout_error(waited: float, holder: str):
 def lock_key(name: str) -> int:
     """A stable signed 64-bit number for a lock name (PostgreSQL advisory locks take one)."""
     return int.from_bytes(hashlib.sha256(f"lockgate:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+class RunLock:
+    """The held run lock; the defaults fence nothing (a database without an adapter)."""
+
+    #: The statement that a fenced script transaction sends first, when the fence
+    #: is a statement (PostgreSQL); its failure means the lock was lost.
+    fence_statement = None
+
+    def barrier(self, connection: Connection) -> None:
+        """Wait until no script transaction of an earlier run is still open on the server."""
+
+    def fence(self, sink) -> None:
+        """Make the script transaction open on ``sink`` fail when this run lost the lock.
+
+        :raises LockLostError: when the loss is known at once.
+        """
+
+    def release(self, connection: Connection) -> None:
+        """Give up what :meth:`barrier` took on the script connection."""
+
+
+NO_LOCK = RunLock()
+
+
+def lock_lost_error(how: str):
+    """The one message for a run that found its lock gone."""
+    from ..errors import LockLostError
+
+    return LockLostError(
+        f"This run lost the migration lock ({how}), so it stopped before committing anything "
+        "more: another migration may be running now. The script it was starting was rolled "
+        "back. Run the command again; it waits for any other migration and applies what is "
+        "still pending. If the lock's connection was ended by a timeout or a pooler, check "
+        "idle_in_transaction_session_timeout / wait_timeout and the pooler's idle limits.")
 
 
 class DialectAdapter:
@@ -80,6 +126,22 @@ class DialectAdapter:
         """Statements that open a script's transaction (``last``: the run's final script)."""
         return []
 
+    def script_epilogue(self, settings=None, last: bool = True) -> list[str]:
+        """Statements after a script's own, before its tracking row: undo its session changes."""
+        return []
+
+    def transaction_token(self, sink):
+        """Something that changes when the driver's transaction ends; None: cannot tell.
+
+        Asked before and after a Python script, to catch one that committed on
+        the raw driver connection, past SQLAlchemy.
+        """
+        return None
+
+    def tracking_schema(self, connection: Connection, table: str) -> str | None:
+        """The schema (or database) holding the tracking table, or that would get it; None: unqualified."""
+        return None
+
     def begin_script(self, connection: Connection, settings=None) -> None:
         """Called right after a script's transaction has begun."""
         for sql in self.script_preamble(settings):
@@ -98,7 +160,7 @@ class DialectAdapter:
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         """No lock for databases lockgate has no adapter for; documented as such."""
-        yield
+        yield NO_LOCK
 
     @contextmanager
     def outside_transaction(self, connection: Connection, settings=None):

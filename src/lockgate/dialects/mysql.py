@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from ..database import connect
-from .base import DialectAdapter, lock_timeout_error
+from .base import DialectAdapter, RunLock, lock_lost_error, lock_timeout_error
 
 
 class MySQLAdapter(DialectAdapter):
@@ -30,6 +30,16 @@ class MySQLAdapter(DialectAdapter):
     connect_timeout_args = {"pymysql": "connect_timeout", "mysqldb": "connect_timeout",
                             "mariadbconnector": "connect_timeout"}
 
+    def tracking_schema(self, connection, table: str) -> str | None:
+        from ..errors import ConfigError
+
+        database = connection.execute(text("SELECT DATABASE()")).scalar()
+        if database is None:
+            raise ConfigError(
+                "The database URL names no database, so there is nowhere to keep the tracking "
+                "table: add it to the URL (mysql+pymysql://user@host/DATABASE).")
+        return database
+
     def implicit_commit(self, statement: str) -> bool:
         return _IMPLICIT_COMMIT.match(statement) is not None
 
@@ -46,12 +56,15 @@ class MySQLAdapter(DialectAdapter):
                                          {"n": lock, "t": max(timeout, 0)}).scalar()
                 if got != 1:
                     raise lock_timeout_error(time.monotonic() - started, self._holder(connection, lock))
+            # The lock's connection idles for the whole run: the server's wait_timeout
+            # must not end it, and the lock with it.
+            connection.exec_driver_sql(f"SET SESSION wait_timeout = {_LONGEST_WAIT}")
+            holder = connection.execute(text("SELECT CONNECTION_ID()")).scalar()
             connection.commit()
             try:
-                yield
+                yield MySQLRunLock(lock, int(holder), timeout)
             finally:
-                connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
-                connection.commit()
+                _release_quietly(connection, lock)
 
     def _holder(self, connection, lock: str) -> str:
         row = connection.execute(text(
@@ -62,13 +75,65 @@ class MySQLAdapter(DialectAdapter):
         return f"connection {row[0]} (user {row[1]} from {row[2]}, connected {row[3]} s ago)"
 
 
-def _lock_name(connection, name: str) -> str:
-    """Lock names are server-wide and at most 64 characters: include the database, hash if long."""
-    database = connection.execute(text("SELECT DATABASE()")).scalar() or ""
-    full = f"lockgate:{database}:{name}"
+class MySQLRunLock(RunLock):
+    """Fencing by asking the server who holds the run lock, first in every script's transaction.
+
+    A script transaction goes on only when ``IS_USED_LOCK`` still names the
+    connection that took the run lock (a killed or timed-out connection frees
+    it). The script connection itself holds a second lock, the *script lock*,
+    for the whole run: :meth:`barrier` takes it before the tracking table is
+    read, so a new run waits while an earlier runner's script connection is
+    still running a statement on the server.
+    """
+
+    def __init__(self, name: str, holder: int, timeout: float):
+        self.name, self.holder, self.timeout = name, holder, timeout
+        self.script_lock = _hashed(f"{name}:scripts")
+
+    def barrier(self, connection) -> None:
+        got = connection.execute(text("SELECT GET_LOCK(:n, :t)"),
+                                 {"n": self.script_lock, "t": max(self.timeout, 0)}).scalar()
+        if got != 1:
+            raise lock_timeout_error(
+                self.timeout, "the script connection of an earlier run that is still running a "
+                "statement on the server (its client may have been killed; see SHOW PROCESSLIST)")
+        connection.exec_driver_sql(f"SET SESSION wait_timeout = {_LONGEST_WAIT}")
+
+    def fence(self, sink) -> None:
+        row = sink.query("SELECT IS_USED_LOCK(%s)", (self.name,))
+        if row is None or row[0] != self.holder:
+            raise lock_lost_error(f"connection {self.holder}, which held it, was ended")
+
+    def release(self, connection) -> None:
+        _release_quietly(connection, self.script_lock)
+
+
+def _release_quietly(connection, lock: str) -> None:
+    """Free a named lock; a connection already gone has freed it."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+        connection.commit()
+    except DBAPIError:
+        pass
+
+
+#: The longest wait_timeout every MySQL and MariaDB build accepts (about 24 days).
+_LONGEST_WAIT = 2147483
+
+
+def _hashed(full: str) -> str:
+    """Lock names are server-wide and at most 64 characters."""
     if len(full) <= 64:
         return full
     return "lockgate:" + hashlib.sha256(full.encode()).hexdigest()[:55]
+
+
+def _lock_name(connection, name: str) -> str:
+    """Lock names are server-wide and at most 64 characters: include the database, hash if long."""
+    database = connection.execute(text("SELECT DATABASE()")).scalar() or ""
+    return _hashed(f"lockgate:{database}:{name}")
 
 
 class MariaDBAdapter(MySQLAdapter):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from contextlib import contextmanager
 
 from sqlalchemy import text
 
 from ..database import connect
-from .base import DialectAdapter, lock_identity, lock_key, lock_timeout_error
+from ..sqlsplit import Statement
+from .base import DialectAdapter, RunLock, lock_identity, lock_key, lock_timeout_error
 
 
 class PostgreSQLAdapter(DialectAdapter):
@@ -43,9 +45,37 @@ class PostgreSQLAdapter(DialectAdapter):
         when a run returns, every script it applied is durable.
         """
         statements = [f"SET LOCAL {name} = '{value}'" for name, value in _timeouts(settings)]
+        # A Python script may compute between statements, leaving its transaction
+        # idle: a server's idle_in_transaction_session_timeout must not end it.
+        statements.append("SET LOCAL idle_in_transaction_session_timeout = 0")
         if not last:
             statements.append("SET LOCAL synchronous_commit = off")
         return statements
+
+    def script_epilogue(self, settings=None, last: bool = True) -> list[str]:
+        """A script's SET, SET ROLE or set_config end with the script: the session is reset
+        before its tracking row is written (the row's table is named with its schema)."""
+        statements = ["RESET ALL", "RESET ROLE"]
+        if not last:
+            statements.append("SET LOCAL synchronous_commit = off")
+        return statements
+
+    def transaction_token(self, sink):
+        return sink.query("SELECT txid_current()")[0]
+
+    def tracking_schema(self, connection, table: str) -> str | None:
+        from ..errors import ConfigError
+
+        row = connection.execute(text(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.oid = to_regclass(quote_ident(:t))"), {"t": table}).first()
+        schema = row[0] if row else connection.execute(text("SELECT current_schema()")).scalar()
+        if schema is None:
+            raise ConfigError(
+                f"The tracking table {table} cannot be created: the search_path names no schema "
+                "that exists. Set search_path (e.g. options=-csearch_path%3Dpublic in the URL) or "
+                "create the schema.")
+        return schema
 
     def driver_batch(self, connection):
         from ..batch import DriverBatch, PipelinedBatch
@@ -90,14 +120,18 @@ class PostgreSQLAdapter(DialectAdapter):
                     raise lock_timeout_error(time.monotonic() - started, self._holder(engine, key))
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
-            # A statement run with parameters leaves its portal's snapshot open until the
-            # next statement, pinning this idle transaction's xmin; that would make a
-            # script's CREATE INDEX CONCURRENTLY wait for the lock holder forever.
-            connection.exec_driver_sql("SELECT 1")
+            lock = PostgreSQLRunLock(key, timeout)
+            # The lock's session idles in its transaction for the whole run: a server's
+            # idle_in_transaction_session_timeout must not end it (and with it the lock).
+            # Literal statements only: one run with parameters leaves its portal's
+            # snapshot open until the next statement, pinning this idle transaction's
+            # xmin, and a script's CREATE INDEX CONCURRENTLY would wait for it forever.
+            connection.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock.token[0]}, {lock.token[1]})")
             try:
-                yield
+                yield lock
             finally:
-                connection.rollback()
+                _end_quietly(connection)
 
     def _try_lock(self, connection, key: int) -> bool:
         connection.execute(text("SELECT set_config('application_name', :me, true)"),
@@ -111,7 +145,8 @@ class PostgreSQLAdapter(DialectAdapter):
             "SELECT a.pid, a.application_name, a.usename, a.client_addr, a.xact_start "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :c AND l.objid = :o "
-            "AND l.objsubid = 1")
+            "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())")
         try:
             with engine.connect() as connection:
                 row = connection.execute(query, {"c": classid, "o": objid}).first()
@@ -121,6 +156,61 @@ class PostgreSQLAdapter(DialectAdapter):
             return "another session (the server did not say which)"
         return (f"server process {row.pid} ({row.application_name or 'no application name'}, "
                 f"user {row.usename}, from {row.client_addr or 'local socket'}, since {row.xact_start:%Y-%m-%d %H:%M:%S %Z})")
+
+
+class PostgreSQLRunLock(RunLock):
+    """Fencing with two more advisory locks, at no extra round trip per script.
+
+    The lock's session also holds a *token*: an advisory lock on a number drawn
+    for this run. Every script transaction starts with one statement that
+    (1) takes the *script lock*, a transaction advisory lock every script
+    transaction of every runner takes, and (2) tries the token: if it can be
+    taken, the session that held it is gone, so this run lost the run lock,
+    and the statement fails (division by zero), failing the transaction
+    before anything of the script commits. The statement travels in the
+    script's pipeline like any other.
+
+    :meth:`barrier` takes the script lock once, before the tracking table is
+    read: a script transaction a killed runner had already sent finishes (or
+    fails its fence) before the new run looks at what is applied.
+    """
+
+    def __init__(self, key: int, timeout: float):
+        self.script_key = lock_key(f"scripts:{key}")
+        self.timeout = timeout
+        draw = secrets.randbits(64)
+        self.token = ((draw >> 32) - (1 << 31), (draw & 0xFFFFFFFF) - (1 << 31))
+        self.fence_statement = Statement(
+            f"SELECT pg_advisory_xact_lock({self.script_key}), "
+            f"1 / (NOT pg_try_advisory_xact_lock({self.token[0]}, {self.token[1]}))::int "
+            "AS lockgate_fence", 0)
+
+    def barrier(self, connection) -> None:
+        from sqlalchemy.exc import OperationalError
+
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(self.timeout * 1000), 1)}ms'")
+        try:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self.script_key})")
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", getattr(exc.orig, "pgcode", None)) != "55P03":
+                raise
+            raise lock_timeout_error(
+                self.timeout, "a script transaction of an earlier run that is still running on "
+                "the server (its client may have been killed; see pg_stat_activity)") from None
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+
+    def fence(self, sink) -> None:
+        sink.execute(self.fence_statement)
+
+
+def _end_quietly(connection) -> None:
+    """Roll back the lock's transaction; a session already gone took its lock with it."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.rollback()
+    except DBAPIError:
+        pass
 
 
 def _pipeline_supported(raw) -> bool:

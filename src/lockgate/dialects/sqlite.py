@@ -7,7 +7,7 @@ import re
 import time
 from contextlib import contextmanager
 
-from .base import DialectAdapter, lock_identity, lock_timeout_error
+from .base import NO_LOCK, DialectAdapter, RunLock, lock_identity, lock_lost_error, lock_timeout_error
 
 
 class SQLiteAdapter(DialectAdapter):
@@ -46,6 +46,12 @@ class SQLiteAdapter(DialectAdapter):
         # IMMEDIATE takes the write lock now rather than at the first write.
         return ["BEGIN IMMEDIATE"]
 
+    def transaction_token(self, sink):
+        return sink.raw.in_transaction
+
+    def tracking_schema(self, connection, table: str) -> str | None:
+        return "main"  # a script's ATTACH cannot shadow it
+
     @contextmanager
     def outside_transaction(self, connection, settings=None):
         # In manual mode (see session) sqlite3 begins nothing unless we do.
@@ -59,17 +65,17 @@ class SQLiteAdapter(DialectAdapter):
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         database = engine.url.database
         if not database or database == ":memory:" or database.startswith("file::memory:"):
-            yield  # one connection, one process: nobody to exclude
+            yield NO_LOCK  # one connection, one process: nobody to exclude
             return
         try:
             import fcntl
         except ImportError:  # Windows: each script still takes SQLite's write lock
-            yield
+            yield NO_LOCK
             return
         safe_name = re.sub(r"[^\w.-]", "_", name)
         path = f"{os.path.abspath(database)}-{safe_name}.lock"
         if not os.path.isdir(os.path.dirname(path)):
-            yield  # connecting will fail and say why
+            yield NO_LOCK  # connecting will fail and say why
             return
         with open(path, "a+") as handle:
             if not _try_lock(fcntl, handle):
@@ -87,9 +93,27 @@ class SQLiteAdapter(DialectAdapter):
                 handle.truncate()
                 handle.write(f"{lock_identity()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
                 handle.flush()
-                yield
+                yield SQLiteRunLock(path, handle)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SQLiteRunLock(RunLock):
+    """A ``flock`` is lost only when its file is deleted or replaced: another runner
+    would then lock a new file of the same name. Each script checks, before it
+    starts, that the path still leads to the file this run locked."""
+
+    def __init__(self, path: str, handle):
+        self.path, self.handle = path, handle
+
+    def fence(self, sink) -> None:
+        held = os.fstat(self.handle.fileno())
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            raise lock_lost_error(f"its lock file {self.path} was deleted") from None
+        if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            raise lock_lost_error(f"its lock file {self.path} was replaced")
 
 
 def _try_lock(fcntl, handle) -> bool:
