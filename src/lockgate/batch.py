@@ -250,3 +250,6 @@ class ConnectionSink(DriverBatch):
                 transaction.rollback()
             except Exception:
                 pass  # the connection is gone; the server rolls back on its own
+            # A refused commit() leaves SQLAlchemy's transaction inactive and the
+            # driver's still open: roll that back too, or the next commit keeps it.
+            super().rollback()
