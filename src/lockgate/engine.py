@@ -364,7 +364,7 @@ class DBMigrator:
                     exc.completed = result
                     raise
                 except (ConnectionLostError, LockLostError) as exc:
-                    raise _stopped(exc, script, direction, result) from exc.__cause__
+                    raise _stopped(exc, script, direction, result, self.adapter) from exc.__cause__
                 result.runs.append(ScriptRun(script.version, script.title, direction, elapsed,
                                              out_of_order))
                 self.progress("done", script, direction=direction, execution_ms=elapsed)
@@ -372,13 +372,16 @@ class DBMigrator:
             runner.close()
 
 
-def _stopped(exc, script: Script, direction: str, result: RunResult):
+def _stopped(exc, script: Script, direction: str, result: RunResult, adapter):
     """A run that lost its server or its lock: the same error, saying what stayed done."""
     done = [run.version for run in result.runs]
     verb = "applied" if direction == UPGRADE else "reverted"
     kept = (f"This run {verb} {len(done)} script(s) before that ({', '.join(done[:5])}"
-            f"{', ...' if len(done) > 5 else ''}), each committed with its tracking row; they stay "
-            f"{verb}. " if done else f"No script of this run was {verb} before that. ")
+            f"{', ...' if len(done) > 5 else ''}), each committed with its tracking row. " if done
+            else f"No script of this run was {verb} before that. ")
+    if done and isinstance(exc, ConnectionLostError) and adapter.asynchronous_commits:
+        kept += ("If the server itself crashed, it may have undone the last of them, each whole "
+                 "and with its row (only a run's final commit waits for the disk). ")
     exc.args = (f"{exc} {kept}Script {script.version} ({script.title}) was not finished. Running "
                 "the command again is safe: it continues with what is still to do.",)
     exc.completed = result

@@ -394,7 +394,11 @@ def _lost(error, connection):
     if error is None:
         return None
     translated = translate(error, connection.engine.url)
-    return translated if isinstance(translated, ConnectionLostError) else None
+    if not isinstance(translated, ConnectionLostError):
+        return None
+    # The pool must not try to roll back a connection that is gone (it would log a traceback).
+    connection.invalidate()
+    return translated
 
 
 class _Progress:

@@ -99,6 +99,9 @@ class DialectAdapter:
     #: a failed script may leave part of its changes behind, and we say so;
     #: the engine also journals each script (started, then finished) there.
     transactional_ddl = True
+    #: Whether a run's scripts but the last commit without waiting for the disk
+    #: (so a server crash mid-run may undo the most recent ones, whole).
+    asynchronous_commits = False
     #: Dialect name given to the SQL splitter.
     split_dialect = "default"
     #: The keyword argument a driver takes for a connection timeout, by driver name.

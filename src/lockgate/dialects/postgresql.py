@@ -26,6 +26,7 @@ class PostgreSQLAdapter(DialectAdapter):
 
     name = "postgresql"
     split_dialect = "postgresql"
+    asynchronous_commits = True
     connect_timeout_args = {"psycopg": "connect_timeout", "psycopg2": "connect_timeout",
                             "pg8000": "timeout"}
 
