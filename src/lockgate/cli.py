@@ -20,9 +20,12 @@ exit codes:
   1  a script failed or was refused, `verify` found problems, or an
      unexpected error
   2  bad usage or configuration: unknown command or version, missing
-     section, package or directory, badly named scripts, broken .py script
-  3  the database cannot be reached
-  4  another migration held the lock longer than --lock-timeout
+     section, package or directory, badly named or non-UTF-8 scripts,
+     broken .py script, a SQL script that would end its own transaction,
+     a missing privilege
+  3  the database cannot be reached, or the connection was lost mid-run
+  4  another migration held the lock longer than --lock-timeout (or
+     another process the SQLite file), or this run lost its lock
   5  an earlier run stopped inside a script and the database may be
      half-migrated (MariaDB/MySQL): see `resolve`
 """

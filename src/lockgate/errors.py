@@ -10,6 +10,7 @@ without a traceback; anything else reaching it is a bug.
     ├── ScriptEncodingError       exit 2: a script file that is not UTF-8
     ├── UnknownVersionError       exit 2: a version no script has
     ├── ScriptLoadError           exit 2: a Python script that cannot be used
+    ├── TransactionControlError   exit 2: a SQL script would end its own transaction
     ├── AuthoringError            exit 2: add_script cannot create the new script
     ├── DatabaseUnreachableError  exit 3: cannot connect
     │   └── ConnectionLostError   exit 3: the server went away in the middle of a command
@@ -178,3 +179,20 @@ class ConnectionLostError(DatabaseUnreachableError):
 
 class DatabaseBusyError(LockTimeoutError):
     """Another process held a write lock on the SQLite database for longer than the lock timeout."""
+
+
+class TransactionControlError(LockgateError):
+    """A transactional script holds a statement that would end or escape its transaction.
+
+    :ivar path: the script file, as given to the check.
+    :ivar line: 1-based line of the offending statement.
+    :ivar keyword: the statement's leading keyword(s) as written, shortened.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str, line: int, keyword: str):
+        self.path = path
+        self.line = line
+        self.keyword = keyword
+        super().__init__(message)

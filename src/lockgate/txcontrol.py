@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from .errors import LockgateError
+from .errors import LockgateError, TransactionControlError
 from .sqlsplit import Statement, TextSource, iter_statements
 
 __all__ = [
@@ -103,23 +103,6 @@ _WHY_MYSQL_BEGIN = (
     "first statement of a whole-file BEGIN ... COMMIT wrapper"
 )
 _QUOTE_LIMIT = 40
-
-
-class TransactionControlError(LockgateError):
-    """A transactional script holds a statement that would end or escape its transaction.
-
-    :ivar path: the script file, as given to the check.
-    :ivar line: 1-based line of the offending statement.
-    :ivar keyword: the statement's leading keyword(s) as written, shortened.
-    """
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, path: str, line: int, keyword: str):
-        self.path = path
-        self.line = line
-        self.keyword = keyword
-        super().__init__(message)
 
 
 class _Rules(NamedTuple):
