@@ -326,7 +326,7 @@ class DBMigrator:
         return applied, adopted
 
     def _runner(self, lock, plan, *, rehearsal: bool = False) -> ScriptRunner:
-        return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id, settings=self,
+        return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(), settings=self,
                             revisions=Revisions(plan[0].folder if plan else None),
                             progress=self.progress, rehearsal=rehearsal)
 

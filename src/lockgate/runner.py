@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 
-from .batch import ConnectionSink, StatementFailed
+from .batch import ConnectionSink, DriverBatch, StatementFailed
 from .errors import LockgateError, ScriptFailedError, TrackingConflictError
 from .execution import execute_python, statement_failed
 from .scripts import NO_TRANSACTION, Script, sql_directives
@@ -109,7 +111,7 @@ class ScriptRunner:
         self.progress = progress
         self.rehearsal = rehearsal
         self._writes: TrackingWrites | None = None
-        self._batch = None
+        self._batch: DriverBatch | None = None
 
     def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
         """Run ``script`` and record it; returns its execution time in milliseconds.
@@ -242,7 +244,7 @@ class ScriptRunner:
         self.close()
         return ConnectionSink(connection, owns_transaction=not self.rehearsal)
 
-    def _drop(self, sink) -> None:
+    def _drop(self, sink: DriverBatch) -> None:
         """Roll back a failed script's transaction; a pipeline is given up with it."""
         if sink is self._batch:
             self._batch = None
@@ -368,7 +370,7 @@ def _guarded(connection, effects: Effects, adapter, guard: _Guard):
     def after(conn, cursor, statement, *args):
         effects.after(statement)
 
-    hooks = [("commit", on_commit), ("rollback", on_rollback),
+    hooks: list[tuple[str, Callable[..., Any]]] = [("commit", on_commit), ("rollback", on_rollback),
              ("before_cursor_execute", before), ("after_cursor_execute", after)]
     for name, hook in hooks:
         event.listen(connection, name, hook)

@@ -31,7 +31,12 @@ import hashlib
 import os
 from contextlib import contextmanager
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from ..sqlsplit import Statement
 
 
 def lock_identity() -> str:
@@ -60,7 +65,7 @@ class RunLock:
 
     #: The statement that a fenced script transaction sends first, when the fence
     #: is a statement (PostgreSQL); its failure means the lock was lost.
-    fence_statement = None
+    fence_statement: Statement | None = None
 
     def barrier(self, connection: Connection) -> None:
         """Wait until no script transaction of an earlier run is still open on the server."""
