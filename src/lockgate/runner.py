@@ -169,7 +169,7 @@ class ScriptRunner:
                                     partial=mode == JOURNALED and effects.committed)
             self._drop(sink)
             if journal and not effects.committed and isinstance(failure, ScriptFailedError):
-                self._take_back(connection, script.version, journal)
+                self._take_back(connection, script.version, journal, failure)
             _raise(failure, exc)
         if writes.server_elapsed and sink.returned:
             return sink.returned[0]
@@ -264,12 +264,14 @@ class ScriptRunner:
                                           self.adapter.elapsed_sql())
         return self._writes
 
-    def _take_back(self, connection, version: str, journal: str) -> None:
+    def _take_back(self, connection, version: str, journal: str, failure: ScriptFailedError) -> None:
         """Undo this run's journal row of a script that failed before changing anything.
 
         MySQL commits the open transaction before a DDL statement runs, so a
         script whose first DDL statement failed has its ``started`` row
         committed and nothing else: that row goes (only ever this run's own).
+        When even that fails (the connection is gone), the row stays and the
+        next run stops on it, as after a crash: the failure says so.
         """
         sink = ConnectionSink(connection)
         try:
@@ -277,6 +279,9 @@ class ScriptRunner:
             write = self._writes_for(connection).take_back(version, journal)
             sink.write(write._replace(expected=None))  # the rollback may have taken it already
             sink.commit()
+        except Exception:
+            sink.abort()
+            failure.partial = True
         finally:
             sink.close()
 
