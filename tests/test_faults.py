@@ -356,3 +356,64 @@ def test_a_tracking_table_of_format_1_is_upgraded_in_place(db_url, db_backend, m
         assert migrator.verify().ok
     finally:
         engine.dispose()
+
+
+# -- the script's own connection ended -----------------------------------------------
+
+REPORTING_SCRIPT = """\
+import os
+import time
+
+
+def upgrade(connection):
+    connection.exec_driver_sql("CREATE TABLE two (id INTEGER)")
+    connection.exec_driver_sql("INSERT INTO applied_log (v) VALUES (2)")
+    me = connection.exec_driver_sql(os.environ["LOCKGATE_TEST_WHOAMI"]).scalar()
+    with open(os.environ["LOCKGATE_TEST_INSIDE"] + ".tmp", "w") as out:
+        out.write(str(me))
+    os.replace(os.environ["LOCKGATE_TEST_INSIDE"] + ".tmp", os.environ["LOCKGATE_TEST_INSIDE"])
+    deadline = time.time() + 60
+    while not os.path.exists(os.environ["LOCKGATE_TEST_GO"]) and time.time() < deadline:
+        time.sleep(0.05)
+    connection.exec_driver_sql("INSERT INTO applied_log (v) VALUES (20)")
+"""
+
+ENDING = {"postgresql": ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend({})"),
+          "mariadb": ("SELECT CONNECTION_ID()", "KILL {}")}
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_a_script_connection_ended_mid_script_is_a_lost_connection(
+        backend, request, make_scripts, tmp_path, monkeypatch):
+    url = request.getfixturevalue(f"{backend}_url")
+    whoami, end = ENDING[backend]
+    monkeypatch.setenv("LOCKGATE_TEST_WHOAMI", whoami)
+    folder = three_scripts(make_scripts, REPORTING_SCRIPT)
+    first = Runner(url, folder, tmp_path / "a")
+    first.wait_inside()
+    execute(url, end.format(int(first.inside.read_text())))
+    first.release()
+    code, out, err = first.finish()
+    assert code == 3, err
+    assert_clean(err)
+    assert "lost" in err and "1 script(s)" in err, err
+    assert "done" not in out.splitlines()[-1], out  # the last word is not a finished script
+    if backend == "mariadb":
+        # The CREATE TABLE committed the journal row: the run says so, and the next one stops on it.
+        assert "resolve 2" in err, err
+        assert dict(zip(rows(url, "SELECT version FROM lockgate_versions ORDER BY version"),
+                        rows(url, "SELECT state FROM lockgate_versions ORDER BY version"))) == {
+            "1": "applied", "2": "started"}
+        stopped = Runner(url, folder, tmp_path / "b")
+        code, _, err = stopped.finish()
+        assert code == 5 and "resolve 2" in err, err
+        return
+    assert "safe" in err, err
+    assert rows(url, "SELECT version FROM lockgate_versions") == ["1"]
+    assert sorted(rows(url, "SELECT v FROM applied_log")) == [1]  # nothing of script 2 stayed
+    first.release()
+    rerun = Runner(url, folder, tmp_path / "b")
+    rerun.release()
+    code, _, err = rerun.finish()
+    assert code == 0, err
+    assert sorted(rows(url, "SELECT v FROM applied_log")) == [1, 2, 3, 20]

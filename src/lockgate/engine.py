@@ -382,8 +382,15 @@ def _stopped(exc, script: Script, direction: str, result: RunResult, adapter):
     if done and isinstance(exc, ConnectionLostError) and adapter.asynchronous_commits:
         kept += ("If the server itself crashed, it may have undone the last of them, each whole "
                  "and with its row (only a run's final commit waits for the disk). ")
-    exc.args = (f"{exc} {kept}Script {script.version} ({script.title}) was not finished. Running "
-                "the command again is safe: it continues with what is still to do.",)
+    if isinstance(exc, ConnectionLostError) and not adapter.transactional_ddl:
+        rest = (f"Script {script.version} ({script.title}) was not finished, and this database "
+                "commits DDL as it goes, so part of it may be in place: the next run stops on it "
+                f"(exit 5) until you check the schema and settle it with `lockgate resolve "
+                f"{script.version} --applied` or `--reverted`.")
+    else:
+        rest = (f"Script {script.version} ({script.title}) was not finished. Running the command "
+                "again is safe: it continues with what is still to do.")
+    exc.args = (f"{exc} {kept}{rest}",)
     exc.completed = result
     return exc
 
