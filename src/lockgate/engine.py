@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
 
-from .database import connect, create_engine_from_settings
+from .config import check_table_name
+from .database import connect, create_engine_from_settings, sqlite_busy_timeout
 from .dialects import adapter_for
 from .dialects.base import NO_LOCK
 from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
@@ -18,7 +19,7 @@ from .failures import translate
 from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .records import RunResult, ScriptRun
-from .runner import DOWNGRADE, UPGRADE, ScriptRunner, refuse_transaction_control
+from .runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
 from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
 from .vcs import Revisions
@@ -58,6 +59,7 @@ class DBMigrator:
         self.source = ScriptSource(package, directory)
         self.tracking = TrackingTable(table, legacy_table)
         self.adapter = adapter_for(engine.dialect)
+        check_table_name(table, engine.dialect)
         self.lock_timeout = lock_timeout
         self.ddl_lock_timeout = ddl_lock_timeout
         self.statement_timeout = statement_timeout
@@ -156,7 +158,7 @@ class DBMigrator:
                 _refuse_unfinished(applied)
                 plan = plan_upgrade(scripts, applied, version, to)
                 modules = _load_modules(plan)
-                refuse_transaction_control(plan, modules, UPGRADE, self.adapter.split_dialect)
+                precheck(plan, modules, UPGRADE, self.adapter.split_dialect)
                 result = RunResult(rehearsal=True)
                 if not plan:
                     result.message = nothing_to_do(scripts, applied, version, to)
@@ -245,7 +247,7 @@ class DBMigrator:
         scripts = self.scripts()
         modules = _load_modules(scripts) if run_scripts else {}
         if run_scripts:
-            refuse_transaction_control(scripts, modules, UPGRADE, self.adapter.split_dialect)
+            precheck(scripts, modules, UPGRADE, self.adapter.split_dialect)
         with self._writing() as (lock, connection):
             with connection.begin():
                 self.adapter.begin_script(connection)
@@ -270,7 +272,8 @@ class DBMigrator:
     @contextmanager
     def _session(self):
         with connect(self.engine) as connection:
-            with self.adapter.session(connection):
+            # SQLite waits as long for another process's write lock as for the run lock.
+            with sqlite_busy_timeout(connection, self.lock_timeout), self.adapter.session(connection):
                 yield connection
 
     @contextmanager
@@ -302,7 +305,7 @@ class DBMigrator:
         try:
             yield
         except DBAPIError as exc:
-            translated = translate(exc, self.engine.url)
+            translated = translate(exc, self.engine.url, lock_timeout=self.lock_timeout)
             if translated is None:
                 raise
             raise translated from exc
@@ -347,7 +350,7 @@ class DBMigrator:
             modules = _load_modules(plan)
         if direction == DOWNGRADE:
             _check_reversible(plan, modules)
-        refuse_transaction_control(plan, modules, direction, self.adapter.split_dialect)
+        precheck(plan, modules, direction, self.adapter.split_dialect)
         if not plan:
             return
         runner = self._runner(lock, plan)

@@ -34,7 +34,7 @@ from sqlalchemy import event
 from .batch import ConnectionSink, DriverBatch, StatementFailed
 from .errors import LockgateError, ScriptFailedError, TrackingConflictError
 from .execution import execute_python, statement_failed
-from .scripts import NO_TRANSACTION, Script, sql_directives
+from .scripts import NO_TRANSACTION, Script, check_utf8, sql_directives
 from .sqlsplit import Statement, iter_statements
 from .dialects.base import lock_lost_error
 from .tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
@@ -50,28 +50,38 @@ ATOMIC, JOURNALED, AUTOCOMMIT = "atomic", "journaled", "autocommit"
 PRECHECK_BYTES = 8 << 20
 
 
-def refuse_transaction_control(plan: list[Script], modules: dict, direction: str, dialect: str) -> None:
-    """Refuse, before anything runs, a transactional script whose SQL would end its transaction.
+def precheck(plan: list[Script], modules: dict, direction: str, dialect: str) -> None:
+    """Refuse, before anything runs, SQL that could not run whole in its script's transaction.
 
+    Every SQL file the run will read must be UTF-8, and a transactional one
+    must not end its own transaction. Files are read once for both checks;
+    one over :data:`PRECHECK_BYTES` (a data load) is only checked for its
+    encoding here, in chunks, and for transaction control as it runs.
+
+    :raises ScriptEncodingError: naming the file, line and byte.
     :raises TransactionControlError: naming the file and line.
     """
     for script in plan:
         module = modules.get(script.version)
         if module is None:
             item = script.main_file if direction == UPGRADE else script.sql_files.get("downgrade")
-        elif getattr(module, "transaction", True) is not False:
-            item = script.sql_files.get(direction)  # a mixed script's run_sql_file()
         else:
+            item = script.sql_files.get(direction)  # a mixed script's run_sql_file()
+        if item is None:
             continue
-        size = _size(item) if item is not None else None
-        if item is None or (size is not None and size > PRECHECK_BYTES):
+        size = _size(item)
+        if size is not None and size > PRECHECK_BYTES:
+            check_utf8(item)
             continue
-        text = item.read_text(encoding="utf-8-sig")
-        if not might_contain_control(text, dialect):
-            continue
-        if module is None and NO_TRANSACTION in sql_directives(text):
-            continue
-        check_script(text, dialect, str(item))
+        try:
+            text = item.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            check_utf8(item)  # raises, saying where
+            raise
+        transactional = (NO_TRANSACTION not in sql_directives(text) if module is None
+                         else getattr(module, "transaction", True) is not False)
+        if transactional and might_contain_control(text, dialect):
+            check_script(text, dialect, str(item))
 
 
 class Effects:
