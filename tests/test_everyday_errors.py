@@ -7,9 +7,9 @@ through :func:`lockgate.failures.translate`. Discovery refuses versions too long
 for the tracking table and script files that are not UTF-8; the tracking
 table's name is checked against each database's limit.
 
-Tests marked "needs engine wiring" run the same cases through the command
-line; they pass once the engine calls translate(), check_encoding(),
-check_table_name() and apply_busy_timeout().
+The command-line tests run the same cases end to end: the engine translates
+database errors, checks encodings and the table name before a run, and makes
+SQLite wait as long as --lock-timeout says.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ from lockgate.errors import (
 from lockgate.failures import translate
 from lockgate.scripts import MAX_VERSION_DIGITS, ScriptSource, check_encoding, check_utf8, load_python_script
 
-needs_engine_wiring = pytest.mark.skip(reason="needs engine wiring")
 PG_DRIVERS = ["psycopg", "psycopg2"]
 
 
@@ -278,29 +277,6 @@ def test_postgresql_pipeline_terminated_is_connection_lost(postgresql_url):
         raw.close()
 
     assert isinstance(translate(raised.value, postgresql_url), ConnectionLostError), raised.value
-
-
-def test_connection_lost_says_which_scripts_stayed_applied(postgresql_url):
-    engine = sa.create_engine(postgresql_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            terminate(postgresql_url, connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
-            with pytest.raises(sa.exc.DBAPIError) as raised:
-                connection.exec_driver_sql("SELECT 1")
-    finally:
-        engine.dispose()
-    error = translate(raised.value, postgresql_url)
-    assert isinstance(error, ConnectionLostError)
-    before = str(error)
-
-    assert error.stayed(["1", "2"]) is error
-    assert str(error) == f"{before} Scripts 1, 2 stayed applied; rerunning `lockgate upgrade` is safe."
-    assert error.versions == ["1", "2"]
-    error.stayed([3], state="reverted", rerun="lockgate downgrade --to 2")
-    assert str(error) == f"{before} Script 3 stayed reverted; rerunning `lockgate downgrade --to 2` is safe."
-    error.stayed([])
-    assert str(error).startswith(before + " No script of this run was applied before that")
-    assert_one_paragraph(error)
 
 
 # -- MariaDB: a user with only SELECT, and KILL ----------------------------------------
@@ -979,7 +955,6 @@ def assert_stayed_applied(err: str, *versions: str) -> None:
     assert "applied" in after and "safe" in after, err
 
 
-@needs_engine_wiring
 def test_cli_postgresql_role_without_create(pg_role, tmp_path, capsys):
     role, url = pg_role
     folder = write_scripts(tmp_path / "scripts", ABC)
@@ -992,7 +967,6 @@ def test_cli_postgresql_role_without_create(pg_role, tmp_path, capsys):
     assert len(r.err.strip().splitlines()) == 1, r.err
 
 
-@needs_engine_wiring
 def test_cli_mariadb_user_with_only_select(mariadb_reader, tmp_path, capsys):
     user, url = mariadb_reader
     folder = write_scripts(tmp_path / "scripts", ABC)
@@ -1003,7 +977,6 @@ def test_cli_mariadb_user_with_only_select(mariadb_reader, tmp_path, capsys):
     assert_no_password(r)
 
 
-@needs_engine_wiring
 def test_cli_sqlite_read_only(sqlite_url, tmp_path, capsys):
     folder = write_scripts(tmp_path / "scripts", ABC)
     url = f"sqlite:///file:{sqlite_file(sqlite_url)}?mode=ro&uri=true"
@@ -1014,7 +987,6 @@ def test_cli_sqlite_read_only(sqlite_url, tmp_path, capsys):
     assert table_names(sqlite_url) == set()
 
 
-@needs_engine_wiring
 def test_cli_sqlite_locked_by_another_process(sqlite_url, tmp_path, capsys):
     folder = write_scripts(tmp_path / "scripts", ABC)
     path = sqlite_file(sqlite_url)
@@ -1028,7 +1000,6 @@ def test_cli_sqlite_locked_by_another_process(sqlite_url, tmp_path, capsys):
     assert table_names(sqlite_url) == {"held"}
 
 
-@needs_engine_wiring
 def test_cli_postgresql_session_terminated_mid_run(postgresql_url, tmp_path, capsys):
     folder = write_scripts(tmp_path / "scripts", {
         "1_a.sql": "CREATE TABLE a (id INTEGER);\n",
@@ -1045,7 +1016,6 @@ def test_cli_postgresql_session_terminated_mid_run(postgresql_url, tmp_path, cap
     assert {"b", "c"}.isdisjoint(table_names(postgresql_url))
 
 
-@needs_engine_wiring
 def test_cli_mariadb_session_killed_mid_run(mariadb_url, tmp_path, capsys):
     folder = write_scripts(tmp_path / "scripts", {
         "1_a.sql": "CREATE TABLE a (id INTEGER);\n",
@@ -1059,7 +1029,6 @@ def test_cli_mariadb_session_killed_mid_run(mariadb_url, tmp_path, capsys):
     assert list(tracked(mariadb_url)) == ["1"]
 
 
-@needs_engine_wiring
 def test_cli_latin1_script_is_refused_before_anything_runs(sqlite_url, tmp_path, capsys):
     folder = write_scripts(tmp_path / "scripts", {"1_a.sql": "CREATE TABLE a (id INTEGER);\n",
                                                   "2_cities.sql": LATIN1_SQL})
@@ -1071,7 +1040,6 @@ def test_cli_latin1_script_is_refused_before_anything_runs(sqlite_url, tmp_path,
     assert "a" not in table_names(sqlite_url)
 
 
-@needs_engine_wiring
 @pytest.mark.parametrize("backend, limit", [("postgresql", 63), ("mariadb", 64)])
 def test_cli_refuses_a_too_long_table_name(backend, limit, db_servers, tmp_path, capsys):
     from dbservers import DatabaseFactory

@@ -385,7 +385,7 @@ def _stopped(exc, script: Script, direction: str, result: RunResult, adapter):
     if done and isinstance(exc, ConnectionLostError) and adapter.asynchronous_commits:
         kept += ("If the server itself crashed, it may have undone the last of them, each whole "
                  "and with its row (only a run's final commit waits for the disk). ")
-    if isinstance(exc, ConnectionLostError) and not adapter.transactional_ddl:
+    if getattr(exc, "partial", False):
         rest = (f"Script {script.version} ({script.title}) was not finished, and this database "
                 "commits DDL as it goes, so part of it may be in place: the next run stops on it "
                 f"(exit 5) until you check the schema and settle it with `lockgate resolve "

@@ -151,30 +151,13 @@ class ScriptEncodingError(LockgateError):
 class ConnectionLostError(DatabaseUnreachableError):
     """The connection to the database was lost in the middle of a command; the statement in progress was rolled back.
 
-    The run that meets it knows what this error cannot: which of its scripts
-    committed before the loss. :meth:`stayed` adds that to the message, so
-    the reader learns both what happened and that running again is safe.
+    A run that meets it adds which of its scripts committed before the loss;
+    ``partial`` is set when the unfinished script's journal row was already
+    committed (MariaDB/MySQL), so the next run stops on it.
     """
 
     exit_code = 3
-
-    def __init__(self, message: str):
-        self.message = message
-        self.versions: list[str] | None = None
-        super().__init__(message)
-
-    def stayed(self, versions, *, state: str = "applied",
-               rerun: str | None = "lockgate upgrade") -> ConnectionLostError:
-        """Append "Scripts 1, 2 stayed applied; rerunning `lockgate upgrade` is safe." (returns self)."""
-        self.versions = [str(v) for v in versions]
-        if not self.versions:
-            sentence = f"No script of this run was {state} before that"
-        else:
-            noun = "Script" if len(self.versions) == 1 else "Scripts"
-            sentence = f"{noun} {', '.join(self.versions)} stayed {state}"
-        sentence += f"; rerunning `{rerun}` is safe." if rerun else "."
-        self.args = (f"{self.message} {sentence}",)
-        return self
+    partial = False
 
 
 class DatabaseBusyError(LockTimeoutError):

@@ -47,8 +47,10 @@ def read_applied(url: str, table: str) -> dict[str, AppliedScript] | None:
         return None
     name = table.replace('"', '""')
     try:
+        # No waiting here: a file another process holds is the engine's to wait for,
+        # as long as --lock-timeout says.
         connection = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
-                                     timeout=5)
+                                     timeout=0)
     except sqlite3.Error:
         return None
     try:

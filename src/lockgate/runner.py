@@ -91,10 +91,14 @@ class Effects:
         self.adapter = adapter
         self.ran_any = False
         self.committed = False
+        #: Whether the open transaction (and a journal row in it) has been committed.
+        self.journal_committed = False
 
     def before(self, statement: str) -> None:
-        if self.ran_any and self.adapter.implicit_commit(statement):
-            self.committed = True  # MySQL commits what came before, even if this one fails
+        if self.adapter.implicit_commit(statement):
+            self.journal_committed = True
+            if self.ran_any:
+                self.committed = True  # MySQL commits what came before, even if this one fails
 
     def after(self, statement: str) -> None:
         self.ran_any = True
@@ -176,7 +180,8 @@ class ScriptRunner:
                 sink.commit()
         except BaseException as exc:
             failure = self._failure(exc, script, body, connection,
-                                    partial=mode == JOURNALED and effects.committed)
+                                    partial=mode == JOURNALED and effects.committed,
+                                    journal_kept=mode == JOURNALED and effects.journal_committed)
             self._drop(sink)
             if journal and not effects.committed and isinstance(failure, ScriptFailedError):
                 self._take_back(connection, script.version, journal, failure)
@@ -217,11 +222,17 @@ class ScriptRunner:
             _raise(failure, exc)
         return elapsed
 
-    def _failure(self, exc: BaseException, script, body, connection, *, partial: bool) -> BaseException:
-        """What a failure inside a script's transaction means, as the error to raise."""
+    def _failure(self, exc: BaseException, script, body, connection, *, partial: bool,
+                 journal_kept: bool = False) -> BaseException:
+        """What a failure inside a script's transaction means, as the error to raise.
+
+        :param journal_kept: whether the script's journal row was committed
+            (a lost connection then leaves it for the next run to stop on).
+        """
         if isinstance(exc, ScriptFailedError):
             lost = _lost(exc.__cause__, connection)
             if lost is not None:
+                lost.partial = journal_kept
                 return lost
             exc.partial = partial and (exc.partial or not self.adapter.transactional_ddl)
             return exc
@@ -230,6 +241,7 @@ class ScriptRunner:
         if isinstance(exc, StatementFailed):
             lost = _lost(exc.error, connection)
             if lost is not None:
+                lost.partial = journal_kept
                 return lost
             if exc.statement is not None and exc.statement is self.lock.fence_statement:
                 return lock_lost_error("the session holding it ended")
