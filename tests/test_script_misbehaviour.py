@@ -200,3 +200,21 @@ def test_a_savepoint_in_a_python_script_is_fine(capsys, db_url, make_scripts):
     result = run(capsys, db_url, folder, "upgrade")
     assert result.code == 0, str(result)
     assert tracked(db_url) == ["1", "2"]
+
+
+def test_a_big_file_is_checked_as_it_runs_and_rolled_back(db_url, db_backend, make_scripts, monkeypatch):
+    """Data loads over the pre-check size meet the same refusal when the statement comes up."""
+    import lockgate.runner
+    from lockgate import DBMigrator
+    from lockgate.errors import ScriptFailedError
+
+    monkeypatch.setattr(lockgate.runner, "PRECHECK_BYTES", 0)
+    folder = make_scripts({LOG: LOG_SQL, "2_load.sql": "INSERT INTO applied_log (v) VALUES (2);\n"
+                                                       "COMMIT;\nINSERT INTO applied_log (v) VALUES (3);\n"})
+    with engine_for(db_url) as engine:
+        with pytest.raises(ScriptFailedError) as raised:
+            DBMigrator(engine, directory=folder).upgrade()
+        with engine.connect() as connection:
+            logged = list(connection.exec_driver_sql("SELECT v FROM applied_log").scalars())
+    assert "2_load.sql, line 2" in str(raised.value) and "as the script ran" in str(raised.value)
+    assert logged == [] and tracked(db_url) == ["1"]

@@ -201,12 +201,11 @@ class ScriptRunner:
                 body.run(connection, sink, direction, Effects(self.adapter), self.adapter)
             except BaseException as exc:
                 failure = self._failure(exc, script, body, connection, partial=True)
-                if isinstance(failure, ScriptFailedError) and failure.partial:
+                if isinstance(failure, ScriptFailedError):
+                    failure.partial = True
                     failure.args = (f"{failure.args[0]}\nThe script runs outside a transaction, so "
                                     "the statements before the failing one stay applied.",)
-                if failure is exc:
-                    raise
-                raise failure from exc
+                _raise(failure, exc)
         elapsed = _ms(started)
         writes = self._writes_for(connection)
         sink = ConnectionSink(connection)
@@ -250,8 +249,11 @@ class ScriptRunner:
             failure.__cause__ = _as_sqlalchemy_error(exc, connection)
             return failure
         if isinstance(exc, TransactionControlError):  # found as it ran: a file too big to check first
-            return ScriptFailedError(str(exc), version=script.version, path=body.path, line=exc.line,
-                                     partial=partial)
+            found = str(exc).replace(" Nothing was run.", "")
+            return ScriptFailedError(f"{found} (Found as the script ran, since files over "
+                                     f"{PRECHECK_BYTES >> 20} MB are checked then; its transaction was "
+                                     "rolled back.)", version=script.version, path=body.path,
+                                     line=exc.line, partial=partial)
         if type(exc) is LockgateError:  # the file cannot be split (COPY ... FROM STDIN data)
             return ScriptFailedError(f"{body.path}, {exc}", version=script.version, path=body.path,
                                      partial=partial)
