@@ -146,7 +146,7 @@ def add_script(settings, title: str, *, kind: str = "sql", shadow_url=None, edit
         except FileExistsError:  # another add_script took this version meanwhile
             version = _bump(version)
     result.version, result.paths = version, written
-    if edit or _truthy(getattr(settings, "edit", None)):
+    if edit or settings.edit:
         result.notes.append(open_editor(written))
     result.notes.append(vcs_add(settings.vcs, folder, written))
     return result
@@ -279,7 +279,3 @@ def open_editor(paths: list[Path], environ=None) -> str:
     except (ValueError, OSError) as exc:
         return f"The editor {command!r} could not be started: {exc}."
     return "Edited."
-
-
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")

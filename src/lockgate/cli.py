@@ -237,11 +237,9 @@ def settings_from_args(args):
 
 def make_migrator(args, settings=None):
     """The migrator the settings describe, with its engine."""
-    from .database import create_engine_from_settings
     from .engine import DBMigrator
 
     settings = settings or settings_from_args(args)
-    engine = create_engine_from_settings(settings.require_url(), settings.engine_options)
     if args.verbose:
         import logging
         logging.basicConfig()
@@ -251,27 +249,7 @@ def make_migrator(args, settings=None):
     progress = None if args.quiet else _print_progress
     _print_progress.stdout_free = not getattr(args, "json", False)
     _print_progress.verbose = args.verbose
-    migrator = DBMigrator(engine, settings.package, directory=settings.directory,
-                          table=settings.table, legacy_table=settings.legacy_table,
-                          lock_timeout=_seconds(settings.lock_timeout, "lock_timeout"),
-                          ddl_lock_timeout=settings.ddl_lock_timeout,
-                          statement_timeout=settings.statement_timeout, progress=progress)
-    return migrator, settings
-
-
-def _seconds(value, name: str) -> float:
-    from .engine import DEFAULT_LOCK_TIMEOUT
-    from .errors import ConfigError
-
-    if value is None:
-        return DEFAULT_LOCK_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1
-    if seconds < 0:
-        raise ConfigError(f"{name} must be a number of seconds (0 or more), not {value!r}.")
-    return seconds
+    return DBMigrator.from_settings(settings, progress=progress), settings
 
 
 def _print_progress(event: str, script, **info) -> None:

@@ -25,6 +25,8 @@ MIGRATION_SECTIONS = ("lockgate", "nous.migration", "migration")
 DEFAULT_TABLE = "lockgate_versions"
 DEFAULT_LEGACY_TABLE = "versions"
 URL_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL")
+#: Seconds a migrator waits for another one to finish.
+DEFAULT_LOCK_TIMEOUT = 300.0
 #: ``package:resource`` (a file inside an installed package), not a path.
 _RESOURCE = re.compile(r"^[A-Za-z_][\w.]*:[^/\\]")
 
@@ -51,10 +53,10 @@ class Settings:
     models: str | None = None
     setup_sql: str | None = None
     setup_metadata: str | None = None
-    lock_timeout: str | None = None
-    ddl_lock_timeout: str | None = None
-    statement_timeout: str | None = None
-    edit: str | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ddl_lock_timeout: int | None = None  # milliseconds
+    statement_timeout: int | None = None  # milliseconds
+    edit: bool = False
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
     url_source: str | None = None
@@ -163,6 +165,66 @@ def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict |
     return settings
 
 
+#: A duration: seconds as a number, or a number with ms, s, min or h.
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|h)?\s*$", re.IGNORECASE)
+_UNIT_MS = {None: 1000, "ms": 1, "s": 1000, "sec": 1000, "min": 60_000, "h": 3_600_000}
+
+
+def parse_duration(value, key: str) -> int | None:
+    """Milliseconds from ``5``, ``2.5``, ``500ms``, ``5s``, ``2min`` or ``1h``; None for unset or 0.
+
+    :raises ConfigError: naming the setting, for anything else.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number, unit = float(value), None
+    else:
+        match = _DURATION.match(str(value))
+        if match is None:
+            flag = "--" + key.replace("_", "-")
+            raise ConfigError(
+                f"{key} = {value!r} is not a duration. Use seconds (5, 2.5) or a number with a unit: "
+                f"500ms, 5s, 2min, 1h ({flag} on the command line, `{key}` in the configuration).")
+        number, unit = float(match.group(1)), (match.group(2) or "").lower() or None
+    if number < 0:
+        raise ConfigError(f"{key} must not be negative, not {value!r}.")
+    milliseconds = round(number * _UNIT_MS[unit])
+    return milliseconds or None
+
+
+def parse_seconds(value, key: str) -> float:
+    """Seconds (0 or more) from a number or its text, for ``lock_timeout``.
+
+    :raises ConfigError: naming the setting, for anything else.
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1
+    if seconds < 0 or seconds != seconds:
+        raise ConfigError(f"{key} must be a number of seconds (0 or more), not {value!r}: pass e.g. "
+                          f"--{key.replace('_', '-')} 60, or `{key} = 60` in the configuration.")
+    return seconds
+
+
+def parse_flag(value, key: str) -> bool:
+    """A yes/no setting: true, yes, on, 1 / false, no, off, 0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", ""):
+        return False
+    raise ConfigError(f"{key} = {value!r} is not true or false (yes/no, on/off, 1/0 work too).")
+
+
+#: How each checked setting is turned from text into its value.
+_PARSERS = {"lock_timeout": parse_seconds, "ddl_lock_timeout": parse_duration,
+            "statement_timeout": parse_duration, "edit": parse_flag}
+
+
 def normalise_url(url: str) -> str:
     """Accept the ``postgres://`` scheme that hosting platforms hand out."""
     if url.startswith("postgres://"):
@@ -189,6 +251,8 @@ def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
             value = str((base / value).resolve()) if not os.path.isabs(value) else value
         if key == "setup_sql" and value and not os.path.isabs(value) and not _RESOURCE.match(value):
             value = str((base / value).resolve())
+        if key in _PARSERS:
+            value = _PARSERS[key](value, key)
         setattr(settings, key, value)
         if key == "url":
             settings.url_source = source

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
 
-from .config import check_table_name
+from .config import (DEFAULT_LEGACY_TABLE, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Settings,
+                     check_table_name, parse_duration, parse_seconds)
 from .database import connect, create_engine_from_settings, sqlite_busy_timeout
 from .dialects import adapter_for
-from .dialects.base import NO_LOCK
+from .dialects.base import NO_LOCK, AdapterOptions
 from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
                      LockgateError, LockLostError, ScriptFailedError, UnknownVersionError)
 from .failures import translate
@@ -24,7 +25,6 @@ from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
 from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
 from .vcs import Revisions
 
-DEFAULT_LOCK_TIMEOUT = 300.0
 
 
 def _no_progress(event: str, script: Script, **info) -> None:
@@ -50,21 +50,36 @@ class DBMigrator:
     """
 
     def __init__(self, engine, package: str | None = None, *, directory=None,
-                 table: str = "lockgate_versions", legacy_table: str | None = "versions",
-                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, ddl_lock_timeout=None,
+                 table: str = DEFAULT_TABLE, legacy_table: str | None = DEFAULT_LEGACY_TABLE,
+                 lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT, ddl_lock_timeout=None,
                  statement_timeout=None, progress=None):
+        # Every value is checked here, before anything connects: a bad one is a ConfigError.
+        options = AdapterOptions(parse_duration(ddl_lock_timeout, "ddl_lock_timeout"),
+                                 parse_duration(statement_timeout, "statement_timeout"))
+        self.lock_timeout = None if lock_timeout is None else parse_seconds(lock_timeout, "lock_timeout")
         if isinstance(engine, str):
             engine = create_engine_from_settings(engine)
         self.engine = engine
         self.source = ScriptSource(package, directory)
         self.tracking = TrackingTable(table, legacy_table)
-        self.adapter = adapter_for(engine.dialect)
+        self.adapter = adapter_for(engine.dialect, options)
         check_table_name(table, engine.dialect)
-        self.lock_timeout = lock_timeout
-        self.ddl_lock_timeout = ddl_lock_timeout
-        self.statement_timeout = statement_timeout
         self.progress = progress or _no_progress
         self.run_id: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, engine=None, progress=None) -> DBMigrator:
+        """The migrator the settings describe: the one way every caller builds it.
+
+        :param engine: an engine to use instead of one made from ``settings.url``
+            (a scratch or shadow database).
+        """
+        if engine is None:
+            engine = create_engine_from_settings(settings.require_url(), settings.engine_options)
+        return cls(engine, settings.package, directory=settings.directory, table=settings.table,
+                   legacy_table=settings.legacy_table, lock_timeout=settings.lock_timeout,
+                   ddl_lock_timeout=settings.ddl_lock_timeout,
+                   statement_timeout=settings.statement_timeout, progress=progress)
 
     # -- reading ---------------------------------------------------------
 
@@ -151,7 +166,7 @@ class DBMigrator:
         scripts = self.scripts()
         with self._writing() as (lock, connection):
             with connection.begin():
-                self.adapter.begin_script(connection, self)
+                self.adapter.begin_script(connection, timeouts=True)
                 lock.barrier(connection)
                 self._pin(connection)
                 applied = self.tracking.read(connection)
@@ -329,7 +344,7 @@ class DBMigrator:
         return applied, adopted
 
     def _runner(self, lock, plan, *, rehearsal: bool = False) -> ScriptRunner:
-        return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(), settings=self,
+        return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(),
                             revisions=Revisions(plan[0].folder if plan else None),
                             progress=self.progress, rehearsal=rehearsal)
 

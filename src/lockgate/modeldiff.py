@@ -104,8 +104,7 @@ def schema_delta(settings, *, shadow_url=None) -> SchemaDelta:
     with shadow_database(target or shadow_url, shadow_url, settings.engine_options) as engine:
         from .engine import DBMigrator
 
-        migrator = DBMigrator(engine, settings.package, directory=settings.directory,
-                              table=settings.table, legacy_table=None, lock_timeout=None)
+        migrator = DBMigrator.from_settings(settings, engine=engine)
         migrator.upgrade()
         exclude = {settings.table, settings.legacy_table}
         return _compare(engine, metadata, exclude)

@@ -78,8 +78,7 @@ def lockgate_migrator(lockgate_settings, lockgate_url):
     with scratch_database(lockgate_url) as url:
         engine = create_engine_from_settings(url)
         try:
-            yield DBMigrator(engine, settings.package, directory=settings.directory,
-                             table=settings.table, lock_timeout=60)
+            yield DBMigrator.from_settings(settings, engine=engine)
         finally:
             engine.dispose()
 

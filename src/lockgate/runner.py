@@ -114,13 +114,12 @@ class ScriptRunner:
     :param rehearsal: run inside the caller's transaction and commit nothing.
     """
 
-    def __init__(self, adapter, tracking, lock, *, run_id: str, settings=None, revisions=None,
+    def __init__(self, adapter, tracking, lock, *, run_id: str, revisions=None,
                  progress=None, rehearsal: bool = False):
         self.adapter = adapter
         self.tracking = tracking
         self.lock = lock
         self.run_id = run_id
-        self.settings = settings
         self.revisions = revisions
         self.progress = progress
         self.rehearsal = rehearsal
@@ -160,14 +159,14 @@ class ScriptRunner:
         journal = None
         started = time.perf_counter()
         try:
-            sink.begin(self.adapter.script_preamble(self.settings, last))
+            sink.begin(self.adapter.script_preamble(last))
             self.lock.fence(sink)
             if mode == JOURNALED:
                 journal = STARTED if direction == UPGRADE else REVERTING
                 sink.write(writes.insert(script, None, state=STARTED, vcs_revision=self._revision(script))
                            if direction == UPGRADE else writes.start_revert(script.version))
             body.run(connection, sink, direction, effects, self.adapter)
-            for sql in self.adapter.script_epilogue(self.settings, last):
+            for sql in self.adapter.script_epilogue(last):
                 sink.execute(Statement(sql, 0))
             elapsed = _ms(started)
             if direction == DOWNGRADE:
@@ -194,7 +193,7 @@ class ScriptRunner:
         """The script outside a transaction, fenced before it starts; its row written after."""
         self.close()
         started = time.perf_counter()
-        with self.adapter.outside_transaction(connection, self.settings):
+        with self.adapter.outside_transaction(connection):
             sink = ConnectionSink(connection, owns_transaction=False)
             try:
                 self.lock.fence(sink)
@@ -210,7 +209,7 @@ class ScriptRunner:
         writes = self._writes_for(connection)
         sink = ConnectionSink(connection)
         try:
-            sink.begin(self.adapter.script_preamble(None, True))
+            sink.begin(self.adapter.script_preamble(timeouts=False))
             self.lock.fence(sink)
             sink.write(writes.insert(script, elapsed, vcs_revision=self._revision(script))
                        if direction == UPGRADE else writes.remove(script.version))

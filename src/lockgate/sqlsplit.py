@@ -148,6 +148,9 @@ class _Rules(NamedTuple):
 
 @lru_cache(maxsize=None)
 def _rules(kind: str) -> _Rules:
+    comments: tuple[str, ...]
+    lead_comments: tuple[str, ...]
+    lone: tuple[str, ...]
     if kind == "postgresql":
         quotes = {"'": _PG_SQ, '"': _DQ}
         # Block comments nest in PostgreSQL, which no regex can match: Python does them.
@@ -216,7 +219,9 @@ def _comment_end(sql: str, pos: int, nested: bool) -> int:
 def _skip_lead(sql: str, pos: int, rules: _Rules) -> int:
     """Skip whitespace and comments; stops at content or an unterminated comment."""
     while True:
-        end = rules.lead.match(sql, pos).end()
+        m = rules.lead.match(sql, pos)
+        assert m is not None  # the pattern matches the empty string: never None
+        end = m.end()
         if rules.kind == "postgresql" and sql.startswith("/*", end):
             after = _comment_end(sql, end, True)
             if after > 0:
@@ -240,7 +245,12 @@ def _statement_end(
         before = pos
         # Tracked statements are short routines: step token by token, skipping
         # only whitespace and comments, so that every word and mark is seen.
-        pos = _skip_lead(sql, pos, rules) if tracked else fast.match(sql, pos).end()
+        if tracked:
+            pos = _skip_lead(sql, pos, rules)
+        else:
+            m = fast.match(sql, pos)
+            assert m is not None  # the pattern matches the empty string: never None
+            pos = m.end()
         if pos >= n:
             return n, n
         c = sql[pos]
@@ -375,7 +385,9 @@ class _Splitter:
         """Yield every statement known to be complete; with final, the rest as well."""
         if self.markers_only is None:
             # Decided once the first line after the leading comments is complete.
-            head = _LEADING_COMMENTS.match(self.buf).end()
+            m = _LEADING_COMMENTS.match(self.buf)
+            assert m is not None  # the pattern matches the empty string: never None
+            head = m.end()
             if self.buf.find("\n", head) < 0 and not final:
                 return
             self.markers_only = SPLIT_AT_MARKERS in sql_directives(self.buf[:head])

@@ -63,7 +63,7 @@ class CheckReport:
 def _migrator(engine, package, directory, table):
     from .engine import DBMigrator
 
-    return DBMigrator(engine, package, directory=directory, table=table, lock_timeout=60)
+    return DBMigrator(engine, package, directory=directory, table=table)
 
 
 # -- the checks ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import DialectAdapter
+from .base import AdapterOptions, DialectAdapter
 from .mysql import MariaDBAdapter, MySQLAdapter
 from .postgresql import PostgreSQLAdapter
 from .sqlite import SQLiteAdapter
@@ -15,12 +15,12 @@ ADAPTERS: dict[str, type[DialectAdapter]] = {
 }
 
 
-def adapter_for(dialect) -> DialectAdapter:
-    """The adapter for a SQLAlchemy dialect; unknown databases get the defaults."""
+def adapter_for(dialect, options: AdapterOptions | None = None) -> DialectAdapter:
+    """The adapter for a SQLAlchemy dialect, built with its options; unknown databases get the defaults."""
     name = dialect.name
     if name == "mysql" and getattr(dialect, "is_mariadb", False):
         name = "mariadb"
-    return ADAPTERS.get(name, DialectAdapter)()
+    return ADAPTERS.get(name, DialectAdapter)(options)
 
 
-__all__ = ["DialectAdapter", "adapter_for", "ADAPTERS"]
+__all__ = ["AdapterOptions", "DialectAdapter", "adapter_for", "ADAPTERS"]

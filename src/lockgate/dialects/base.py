@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
@@ -95,8 +96,21 @@ def lock_lost_error(how: str):
         "idle_in_transaction_session_timeout / wait_timeout and the pooler's idle limits.")
 
 
+@dataclass(frozen=True)
+class AdapterOptions:
+    """What an adapter applies to every script, validated with the settings before any connection."""
+
+    #: How long a script's statement may wait for a table lock (PostgreSQL ``lock_timeout``), in ms.
+    ddl_lock_timeout_ms: int | None = None
+    #: How long one statement may run (PostgreSQL ``statement_timeout``), in ms.
+    statement_timeout_ms: int | None = None
+
+
 class DialectAdapter:
-    """Defaults fit a database with transactional DDL and a well-behaved driver."""
+    """Defaults fit a database with transactional DDL and a well-behaved driver.
+
+    :param options: the per-script settings, already validated.
+    """
 
     #: SQLAlchemy dialect name this adapter serves.
     name = "default"
@@ -111,6 +125,9 @@ class DialectAdapter:
     split_dialect = "default"
     #: The keyword argument a driver takes for a connection timeout, by driver name.
     connect_timeout_args: dict[str, str] = {}
+
+    def __init__(self, options: AdapterOptions | None = None):
+        self.options = options or AdapterOptions()
 
     def connect_args(self, driver: str, seconds: int) -> dict:
         """Arguments that make an unreachable server fail fast instead of hanging."""
@@ -130,11 +147,15 @@ class DialectAdapter:
         """Whether the database does not exist yet and connecting would create it (SQLite)."""
         return False
 
-    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
-        """Statements that open a script's transaction (``last``: the run's final script)."""
+    def script_preamble(self, last: bool = True, timeouts: bool = True) -> list[str]:
+        """Statements that open a script's transaction.
+
+        :param last: whether it is the run's final script.
+        :param timeouts: whether the options' timeouts apply (not to lockgate's own work).
+        """
         return []
 
-    def script_epilogue(self, settings=None, last: bool = True) -> list[str]:
+    def script_epilogue(self, last: bool = True) -> list[str]:
         """Statements after a script's own, before its tracking row: undo its session changes."""
         return []
 
@@ -150,9 +171,9 @@ class DialectAdapter:
         """The schema (or database) holding the tracking table, or that would get it; None: unqualified."""
         return None
 
-    def begin_script(self, connection: Connection, settings=None) -> None:
-        """Called right after a script's transaction has begun."""
-        for sql in self.script_preamble(settings):
+    def begin_script(self, connection: Connection, timeouts: bool = False) -> None:
+        """Called right after a transaction of lockgate's own (or a rehearsal's) has begun."""
+        for sql in self.script_preamble(timeouts=timeouts):
             connection.exec_driver_sql(sql)
 
     def driver_batch(self, connection):
@@ -171,7 +192,7 @@ class DialectAdapter:
         yield NO_LOCK
 
     @contextmanager
-    def outside_transaction(self, connection: Connection, settings=None):
+    def outside_transaction(self, connection: Connection):
         """Autocommit for the length of a script that must not run in a transaction."""
         connection.execution_options(isolation_level="AUTOCOMMIT")
         try:

@@ -35,7 +35,7 @@ class PostgreSQLAdapter(DialectAdapter):
         _no_prepared_statements(connection)
         yield connection
 
-    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
+    def script_preamble(self, last: bool = True, timeouts: bool = True) -> list[str]:
         """SET LOCAL ends with the transaction, so it is safe behind a pooler.
 
         Every script but a run's last commits without waiting for its WAL
@@ -45,7 +45,7 @@ class PostgreSQLAdapter(DialectAdapter):
         script's commit waits for the flush, which covers all earlier ones:
         when a run returns, every script it applied is durable.
         """
-        statements = [f"SET LOCAL {name} = '{value}'" for name, value in _timeouts(settings)]
+        statements = [f"SET LOCAL {name} = '{value}'" for name, value in self._timeouts()] if timeouts else []
         # A Python script may compute between statements, leaving its transaction
         # idle: a server's idle_in_transaction_session_timeout must not end it.
         statements.append("SET LOCAL idle_in_transaction_session_timeout = 0")
@@ -53,7 +53,7 @@ class PostgreSQLAdapter(DialectAdapter):
             statements.append("SET LOCAL synchronous_commit = off")
         return statements
 
-    def script_epilogue(self, settings=None, last: bool = True) -> list[str]:
+    def script_epilogue(self, last: bool = True) -> list[str]:
         """A script's SET, SET ROLE or set_config end with the script: the session is reset
         before its tracking row is written (the row's table is named with its schema)."""
         statements = ["RESET ALL", "RESET ROLE"]
@@ -91,10 +91,16 @@ class PostgreSQLAdapter(DialectAdapter):
         return literal_column(
             "CAST(EXTRACT(EPOCH FROM clock_timestamp() - now()) * 1000 AS INTEGER)", Integer)
 
+    def _timeouts(self) -> list[tuple[str, str]]:
+        """The options' timeouts as PostgreSQL settings, in whole milliseconds (never text pasted raw)."""
+        pairs = [("lock_timeout", self.options.ddl_lock_timeout_ms),
+                 ("statement_timeout", self.options.statement_timeout_ms)]
+        return [(name, f"{int(ms)}ms") for name, ms in pairs if ms]
+
     @contextmanager
-    def outside_transaction(self, connection, settings=None):
-        with super().outside_transaction(connection, settings):
-            timeouts = _timeouts(settings)
+    def outside_transaction(self, connection):
+        with super().outside_transaction(connection):
+            timeouts = self._timeouts()
             for name, value in timeouts:
                 connection.exec_driver_sql(f"SET {name} = '{value}'")
             try:
@@ -229,25 +235,3 @@ def _no_prepared_statements(connection) -> None:
     raw = connection.connection.driver_connection
     if hasattr(raw, "prepare_threshold"):
         raw.prepare_threshold = None
-
-
-def _timeouts(settings) -> list[tuple[str, str]]:
-    if settings is None:
-        return []
-    pairs = [("lock_timeout", getattr(settings, "ddl_lock_timeout", None)),
-             ("statement_timeout", getattr(settings, "statement_timeout", None))]
-    return [(name, _duration(value)) for name, value in pairs if value]
-
-
-def _duration(value) -> str:
-    """Seconds (a number) or a PostgreSQL duration ('5s', '500ms'); validated, never pasted raw."""
-    import re
-
-    text_value = str(value).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text_value):
-        return f"{int(float(text_value) * 1000)}ms"
-    if re.fullmatch(r"\d+\s*(ms|s|min|h)", text_value):
-        return text_value.replace(" ", "")
-    from ..errors import ConfigError
-
-    raise ConfigError(f"{value!r} is not a duration: use seconds (5) or 500ms, 5s, 2min.")

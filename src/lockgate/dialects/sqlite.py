@@ -42,7 +42,7 @@ class SQLiteAdapter(DialectAdapter):
             return False
         return not os.path.exists(database)
 
-    def script_preamble(self, settings=None, last: bool = True) -> list[str]:
+    def script_preamble(self, last: bool = True, timeouts: bool = True) -> list[str]:
         # IMMEDIATE takes the write lock now rather than at the first write.
         return ["BEGIN IMMEDIATE"]
 
@@ -53,7 +53,7 @@ class SQLiteAdapter(DialectAdapter):
         return "main"  # a script's ATTACH cannot shadow it
 
     @contextmanager
-    def outside_transaction(self, connection, settings=None):
+    def outside_transaction(self, connection):
         # In manual mode (see session) sqlite3 begins nothing unless we do.
         try:
             yield
