@@ -32,7 +32,7 @@ from clihelpers import (
     tracked,
     write_ini,
 )
-from lockgate import database
+from lockgate import database, urls
 
 SERVERS = [pytest.param(b, marks=getattr(pytest.mark, b), id=b) for b in ("postgresql", "mariadb")]
 SERVER_SCHEMES = ["postgresql+psycopg", "postgresql+psycopg2", "postgresql",
@@ -76,11 +76,11 @@ def test_password_in_the_query_string_is_hidden_too(url, capsys):
 
 def test_safe_url_and_scrub_hide_every_password_spelling():
     url = f"mysql+mysqldb://deploy:{PASSWORD}@db.example/app?passwd=other1&PWD=other2&charset=utf8mb4"
-    shown = database.safe_url(url)
+    shown = urls.safe_url(url)
     assert shown == "mysql+mysqldb://deploy:***@db.example/app?PWD=***&charset=utf8mb4&passwd=***"
-    message = database.scrub(f"failed for {PASSWORD}, other1 and other2", url)
+    message = urls.scrub(f"failed for {PASSWORD}, other1 and other2", url)
     assert message == "failed for ***, *** and ***"
-    assert database.safe_url("not a url") == "<unparseable URL>"
+    assert urls.safe_url("not a url") == "<unparseable URL>"
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
@@ -224,8 +224,8 @@ def test_missing_package(db_url, capsys):
     r = cli(capsys, "--url", db_url, "--package", "lockgate_no_such_app.migration", "upgrade")
     assert_clean_error(r, 2, "The script package lockgate_no_such_app.migration cannot be imported",
                        "pip install -e .")
-    r = cli(capsys, "--url", db_url, "--package", "lockgate.cli", "upgrade")
-    assert_clean_error(r, 2, "lockgate.cli is a module, not a package")
+    r = cli(capsys, "--url", db_url, "--package", "lockgate.errors", "upgrade")
+    assert_clean_error(r, 2, "lockgate.errors is a module, not a package")
     assert table_names(db_url) == set()
 
 

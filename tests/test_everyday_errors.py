@@ -43,7 +43,7 @@ from clihelpers import (
 from helpers import make_package  # noqa: F401  (fixture)
 from lockgate import DBMigrator
 from lockgate.config import check_table_name
-from lockgate.database import apply_busy_timeout, safe_url, sqlite_busy_timeout
+from lockgate.urls import safe_url
 from lockgate.errors import (
     ConfigError,
     ConnectionLostError,
@@ -235,12 +235,18 @@ def test_postgresql_terminated_session_is_connection_lost(driver, postgresql_url
     assert isinstance(translate(raised.value.orig, url), ConnectionLostError)
 
 
+def libpq_arguments(parsed) -> dict:
+    """Connection arguments for a raw driver connection; a socket folder may sit in ?host=."""
+    host = parsed.query.get("host") or parsed.host
+    return {"host": host, "port": parsed.port, "dbname": parsed.database, "user": parsed.username}
+
+
 @pytest.mark.parametrize("driver", PG_DRIVERS)
 def test_postgresql_closed_connection_used_again_is_connection_lost(driver, postgresql_url):
     """The second error on a dead raw connection ("the connection is closed") is still a loss."""
     dbapi = pytest.importorskip(driver)
     parsed = make_url(postgresql_url)
-    raw = dbapi.connect(host=parsed.host, port=parsed.port, dbname=parsed.database, user=parsed.username)
+    raw = dbapi.connect(**libpq_arguments(parsed))
     try:
         cursor = raw.cursor()
         cursor.execute("SELECT pg_backend_pid()")
@@ -263,7 +269,7 @@ def test_postgresql_pipeline_terminated_is_connection_lost(postgresql_url):
     """SQL scripts run in psycopg's pipeline mode, where the loss surfaces at a sync."""
     psycopg = pytest.importorskip("psycopg")
     parsed = make_url(postgresql_url)
-    raw = psycopg.connect(host=parsed.host, port=parsed.port, dbname=parsed.database, user=parsed.username)
+    raw = psycopg.connect(**libpq_arguments(parsed))
     pid = raw.execute("SELECT pg_backend_pid()").fetchone()[0]
     try:
         with pytest.raises(psycopg.Error) as raised:
@@ -581,73 +587,46 @@ def busy_timeout(engine) -> int:
         return connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
 
 
+def sqlite_session(engine, seconds):
+    """lockgate's session on an engine: manual transactions, the busy wait set to ``seconds``."""
+    from lockgate.dialects import AdapterOptions, adapter_for
+
+    return adapter_for(engine.dialect, AdapterOptions(busy_timeout_s=seconds))
+
+
 def test_sqlite_locked_database_waits_the_lock_timeout_then_is_busy(sqlite_url):
     path = sqlite_file(sqlite_url)
     engine = sa.create_engine(sqlite_url)
+    adapter = sqlite_session(engine, 0.5)
     try:
-        apply_busy_timeout(engine, 0.5)
-        with exclusive_lock(path):
-            started = time.monotonic()
-            exc = failure(engine, "CREATE TABLE t (id INTEGER)")
-            waited = time.monotonic() - started
+        with adapter.connect(engine) as connection, adapter.session(connection):
+            with exclusive_lock(path):
+                started = time.monotonic()
+                with pytest.raises(sa.exc.OperationalError) as raised:
+                    connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
+                waited = time.monotonic() - started
+            connection.rollback()
     finally:
         engine.dispose()
 
     assert 0.4 <= waited < 5, f"waited {waited:.1f} s for a 0.5 s timeout (sqlite3 alone waits 5 s)"
-    error = translate(exc, sqlite_url, lock_timeout=0.5)
+    error = translate(raised.value, sqlite_url, lock_timeout=0.5)
     assert isinstance(error, DatabaseBusyError) and isinstance(error, LockTimeoutError)
     assert error.exit_code == 4
     assert_one_paragraph(error, f"The SQLite database {path} stayed locked", "database is locked",
                          "(waited 0.5 s)", f"`fuser {path}`", "--lock-timeout")
 
 
-def test_busy_timeout_reaches_pooled_connections_and_can_change(sqlite_url):
-    engine = sa.create_engine(sqlite_url)
-    try:
-        default = busy_timeout(engine)  # a pooled connection made before the call
-        apply_busy_timeout(engine, 0.25)
-        assert busy_timeout(engine) == 250 != default
-        apply_busy_timeout(engine, 2)
-        assert busy_timeout(engine) == 2000
-        engine.dispose()  # new connections too
-        assert busy_timeout(engine) == 2000
-        apply_busy_timeout(engine, None)
-        assert busy_timeout(engine) == 2000
-    finally:
-        engine.dispose()
-
-
-def test_busy_timeout_for_one_session_is_put_back(sqlite_url):
+def test_the_busy_wait_is_put_back_after_lockgates_session(sqlite_url):
     """On the application's own engine the wait changes for lockgate's session only."""
-    path = sqlite_file(sqlite_url)
     engine = sa.create_engine(sqlite_url)
+    adapter = sqlite_session(engine, 0.25)
     try:
         default = busy_timeout(engine)
-        with engine.connect() as connection:
-            with sqlite_busy_timeout(connection, 0.5):
-                assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 500 != default
-                with exclusive_lock(path):
-                    started = time.monotonic()
-                    with pytest.raises(sa.exc.OperationalError) as raised:
-                        connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
-                    waited = time.monotonic() - started
-                connection.rollback()
+        with adapter.connect(engine) as connection:
+            with adapter.session(connection):
+                assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 250 != default
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == default
-    finally:
-        engine.dispose()
-
-    assert 0.4 <= waited < 5, f"waited {waited:.1f} s for a 0.5 s timeout"
-    assert isinstance(translate(raised.value, sqlite_url), DatabaseBusyError)
-
-
-def test_busy_timeout_leaves_other_databases_alone(postgresql_url):
-    engine = sa.create_engine(postgresql_url, poolclass=NullPool)
-    try:
-        before = len(engine.pool.dispatch.connect), len(engine.pool.dispatch.checkout)
-        apply_busy_timeout(engine, 0.5)
-        assert (len(engine.pool.dispatch.connect), len(engine.pool.dispatch.checkout)) == before
-        with engine.connect() as connection, sqlite_busy_timeout(connection, 0.5):
-            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
 

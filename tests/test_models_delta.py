@@ -201,3 +201,42 @@ def test_the_example_matches_its_models_including_inline_unique(capsys, db_url):
     r = cli(capsys, "-c", example, "--url", db_url, "check")
     assert r.code == 0, r.err
     assert "models match the scripts" in r.out
+
+
+def test_an_integer_primary_key_without_not_null_agrees_with_its_models(capsys, db_url, make_scripts, models):
+    """SQLite reads such a column as nullable; it is the rowid and never NULL: nothing to report."""
+    scripts = make_scripts({"1_items.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(20));\n"})
+    reference = models('''
+        import sqlalchemy as sa
+        from sqlalchemy.orm import DeclarativeBase
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Item(Base):
+            __tablename__ = "items"
+            id = sa.Column(sa.Integer, primary_key=True)
+            label = sa.Column(sa.String(20))
+    ''', name="rowid_models")
+    delta = schema_delta(Settings(url=db_url, directory=str(scripts), models=reference))
+    assert delta.empty, delta.differences
+    ini = scripts.parent / "rowid.ini"
+    ini.write_text(f"[lockgate]\ndirectory = {scripts}\nmodels = {reference}\n", encoding="utf-8")
+    assert cli(capsys, "-c", str(ini), "--url", db_url, "upgrade").code == 0
+    result = cli(capsys, "-c", str(ini), "--url", db_url, "check")
+    assert result.code == 0, str(result)
+
+
+def test_a_nullable_column_that_is_no_key_is_still_reported_on_sqlite(sqlite_url, make_scripts, models):
+    scripts = make_scripts({"1_items.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(20));\n"})
+    reference = models('''
+        import sqlalchemy as sa
+        metadata = sa.MetaData()
+        Base = metadata
+        sa.Table("items", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("label", sa.String(20), nullable=False))
+    ''', name="label_models")
+    delta = schema_delta(Settings(url=sqlite_url, directory=str(scripts), models=reference))
+    assert any("label" in d for d in delta.differences), delta.differences

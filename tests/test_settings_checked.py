@@ -76,3 +76,18 @@ def test_seconds():
     for bad in ("nan", "-1", "soon", None):
         with pytest.raises(ConfigError, match="lock_timeout"):
             parse_seconds(bad, "lock_timeout")
+
+
+def test_a_duration_means_the_same_from_settings_and_from_python(tmp_path, make_scripts):
+    """Settings keep seconds, which DBMigrator reads as seconds: 1s stays 1000 ms on the way."""
+    from lockgate import DBMigrator
+    from lockgate.config import load_settings
+
+    folder = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);"})
+    settings = load_settings(flags={"url": f"sqlite:///{tmp_path}/a.db", "directory": str(folder),
+                                    "ddl_lock_timeout": "1s", "statement_timeout": "250ms"})
+    from_settings = DBMigrator.from_settings(settings).adapter.options
+    direct = DBMigrator(f"sqlite:///{tmp_path}/b.db", directory=folder, ddl_lock_timeout="1s",
+                        statement_timeout=0.25).adapter.options
+    assert (from_settings.ddl_lock_timeout_ms, from_settings.statement_timeout_ms) == (1000, 250)
+    assert (direct.ddl_lock_timeout_ms, direct.statement_timeout_ms) == (1000, 250)

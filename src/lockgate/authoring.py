@@ -106,14 +106,9 @@ def script_folder(settings) -> Path:
 
 def dialect_name(settings, shadow_url=None) -> str:
     """The dialect the templates are for (``""`` when no database is configured)."""
-    from sqlalchemy.engine import make_url
+    from .dialects import sql_dialect_for_url
 
-    url = shadow_url or settings.url
-    try:
-        name = make_url(url).get_backend_name() if url else ""
-    except Exception:
-        return ""
-    return "mysql" if name == "mariadb" else name
+    return sql_dialect_for_url(shadow_url or settings.url)
 
 
 def add_script(settings, title: str, *, kind: str = "sql", shadow_url=None, edit: bool = False,

@@ -14,9 +14,14 @@ Every statement is logged on the ``lockgate.sql`` logger at DEBUG level
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from .sqlsplit import Statement
 from .tracking import Write, tracking_conflict
+
+if TYPE_CHECKING:
+    from psycopg import Cursor
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger("lockgate.sql")
 
@@ -24,7 +29,7 @@ log = logging.getLogger("lockgate.sql")
 class StatementFailed(Exception):
     """The driver refused ``statement`` (None: the failure came at ``COMMIT``)."""
 
-    def __init__(self, statement, error: BaseException):
+    def __init__(self, statement: Statement | None, error: BaseException) -> None:
         super().__init__(str(error))
         self.statement = statement
         self.error = error
@@ -123,12 +128,12 @@ class PipelinedBatch(DriverBatch):
 
     sync_every = 1000
 
-    def __init__(self, connection):
+    def __init__(self, connection: Connection) -> None:
         super().__init__(connection)
         self._pipeline_block = self.raw.pipeline()
         self.pipeline = self._pipeline_block.__enter__()
-        self.pending: list[tuple[object, object]] = []
-        self.returning = None
+        self.pending: list[tuple[Cursor[Any], Statement]] = []
+        self.returning: Cursor[Any] | None = None
 
     def abort(self) -> None:
         try:
@@ -199,7 +204,7 @@ class PipelinedBatch(DriverBatch):
             raise self._failed(exc) from exc
         self.pending.clear()
 
-    def _failed(self, exc) -> StatementFailed:
+    def _failed(self, exc: BaseException) -> StatementFailed:
         """The statement behind a pipeline error: the first one the server sent no result for."""
         for cursor, statement in self.pending:
             if cursor.pgresult is None or cursor.pgresult.status == _FATAL_ERROR:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -54,8 +55,8 @@ class Settings:
     setup_sql: str | None = None
     setup_metadata: str | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    ddl_lock_timeout: int | None = None  # milliseconds
-    statement_timeout: int | None = None  # milliseconds
+    ddl_lock_timeout: float | None = None  # seconds
+    statement_timeout: float | None = None  # seconds
     edit: bool = False
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
@@ -72,10 +73,6 @@ class Settings:
         return self.url
 
 
-#: Table-name limits in characters where the dialect's ``max_identifier_length``
-#: is not the one for tables (SQLAlchemy says 255 for MySQL, whose tables take 64).
-_TABLE_NAME_CHARACTERS = {"mysql": 64, "mariadb": 64}
-_DATABASE_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "mariadb": "MariaDB"}
 
 
 def check_table_name(name: str, dialect, *, companions: Iterable[str] = ()) -> None:
@@ -93,14 +90,17 @@ def check_table_name(name: str, dialect, *, companions: Iterable[str] = ()) -> N
     if not name:
         raise ConfigError("The tracking table name is empty. Give one with --table or `table = ...` "
                           "in the [lockgate] section, or leave it out for lockgate_versions.")
-    limit, unit = _table_name_limit(dialect)
+    from .dialects import adapter_for
+
+    adapter = adapter_for(dialect)
+    limit, unit = adapter.table_name_limit(dialect)
     if limit is None:
         return
     suffix = max(companions, key=len, default="")
     size = _name_size(name + suffix, unit)
     if size <= limit:
         return
-    database = _DATABASE_NAMES.get(dialect.name, dialect.name)
+    database = adapter.display_name or dialect.name
     beside = (f", and the table lockgate keeps beside it ({name}{suffix}) takes {size} {unit}"
               if suffix else "")
     raise ConfigError(
@@ -108,19 +108,6 @@ def check_table_name(name: str, dialect, *, companions: Iterable[str] = ()) -> N
         f"{unit} long{beside}, but {database} allows {limit} {unit} per name. Choose a name of at "
         f"most {limit - _name_size(suffix, unit)} {unit} with --table or `table = ...` in the "
         "[lockgate] section (or [tool.lockgate] in pyproject.toml).")
-
-
-def _table_name_limit(dialect) -> tuple[int | None, str]:
-    """The most a table name may take, and whether it is counted in bytes or characters.
-
-    PostgreSQL counts bytes (NAMEDATALEN - 1, 63 unless the server was built
-    otherwise; SQLAlchemy reads it on connecting). SQLite has no limit.
-    """
-    if dialect.name == "sqlite":
-        return None, "characters"
-    if dialect.name == "postgresql":
-        return dialect.max_identifier_length, "bytes"
-    return _TABLE_NAME_CHARACTERS.get(dialect.name, dialect.max_identifier_length), "characters"
 
 
 def _name_size(name: str, unit: str) -> int:
@@ -220,9 +207,15 @@ def parse_flag(value, key: str) -> bool:
     raise ConfigError(f"{key} = {value!r} is not true or false (yes/no, on/off, 1/0 work too).")
 
 
+def parse_duration_seconds(value, key: str) -> float | None:
+    """Like :func:`parse_duration`, in seconds: what the settings keep and ``DBMigrator`` takes."""
+    milliseconds = parse_duration(value, key)
+    return None if milliseconds is None else milliseconds / 1000
+
+
 #: How each checked setting is turned from text into its value.
-_PARSERS = {"lock_timeout": parse_seconds, "ddl_lock_timeout": parse_duration,
-            "statement_timeout": parse_duration, "edit": parse_flag}
+_PARSERS = {"lock_timeout": parse_seconds, "ddl_lock_timeout": parse_duration_seconds,
+            "statement_timeout": parse_duration_seconds, "edit": parse_flag}
 
 
 def normalise_url(url: str) -> str:
@@ -259,10 +252,10 @@ def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
 
 
 def _read_pyproject(path: Path) -> dict:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef, import-not-found]
+    else:  # Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

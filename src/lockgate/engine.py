@@ -8,10 +8,11 @@ printing is the command line's business.
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 
 from .config import (DEFAULT_LEGACY_TABLE, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Settings,
                      check_table_name, parse_duration, parse_seconds)
-from .database import connect, create_engine_from_settings, sqlite_busy_timeout
+from .database import create_engine_from_settings
 from .dialects import adapter_for
 from .dialects.base import NO_LOCK, AdapterOptions
 from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
@@ -27,8 +28,33 @@ from .vcs import Revisions
 
 
 
-def _no_progress(event: str, script: Script, **info) -> None:
+def _no_progress(event: str, script: Script | None, **info) -> None:
     pass
+
+
+@dataclass
+class Resolution:
+    """What :meth:`DBMigrator.resolve` did: ``outcome`` is marked-applied, already-applied,
+    marked-reverted or not-recorded; ``was`` the row's state before (None: no row)."""
+
+    version: str
+    title: str | None
+    outcome: str
+    was: str | None = None
+
+
+@dataclass
+class SetupResult:
+    """What :meth:`DBMigrator.setup` did (true when it set up): ``how`` schema, scripts (ran) or
+    marked, None if nothing; ``adopted`` nous.migration rows; ``scripts`` run or marked."""
+
+    done: bool
+    adopted: int = 0
+    how: str | None = None
+    scripts: int = 0
+
+    def __bool__(self) -> bool:
+        return self.done
 
 
 class DBMigrator:
@@ -54,15 +80,16 @@ class DBMigrator:
                  lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT, ddl_lock_timeout=None,
                  statement_timeout=None, progress=None):
         # Every value is checked here, before anything connects: a bad one is a ConfigError.
-        options = AdapterOptions(parse_duration(ddl_lock_timeout, "ddl_lock_timeout"),
-                                 parse_duration(statement_timeout, "statement_timeout"))
         self.lock_timeout = None if lock_timeout is None else parse_seconds(lock_timeout, "lock_timeout")
+        options = AdapterOptions(parse_duration(ddl_lock_timeout, "ddl_lock_timeout"),
+                                 parse_duration(statement_timeout, "statement_timeout"),
+                                 busy_timeout_s=self.lock_timeout)
         if isinstance(engine, str):
             engine = create_engine_from_settings(engine)
         self.engine = engine
         self.source = ScriptSource(package, directory)
-        self.tracking = TrackingTable(table, legacy_table)
         self.adapter = adapter_for(engine.dialect, options)
+        self.tracking = TrackingTable(table, legacy_table, self.adapter.timestamp_type())
         check_table_name(table, engine.dialect)
         self.progress = progress or _no_progress
         self.run_id: str | None = None
@@ -97,10 +124,10 @@ class DBMigrator:
         return build_status(scripts, applied, exists)
 
     def pending(self) -> list[Script]:
-        return [s.script for s in self.status().pending]
+        return [s.script for s in self.status().pending if s.script is not None]
 
     def applied(self) -> list[AppliedScript]:
-        return [s.applied for s in self.status().applied]
+        return [s.applied for s in self.status().applied if s.applied is not None]
 
     def history(self) -> list[AppliedScript]:
         """Applied scripts in the order they were applied."""
@@ -216,7 +243,7 @@ class DBMigrator:
             self._run(connection, lock, plan, DOWNGRADE, applied, result)
         return result
 
-    def resolve(self, version, *, applied: bool) -> str:
+    def resolve(self, version, *, applied: bool) -> Resolution:
         """Settle a script by hand after a run stopped inside it (or mark one applied/reverted).
 
         ``applied=True`` records the script as applied (its changes are all in
@@ -239,16 +266,17 @@ class DBMigrator:
                     script = by_version[number]
                     if row is None:
                         self.tracking.record(connection, script, None, run_id=self.run_id)
-                        return f"Marked {number} ({script.title}) as applied without running it."
+                        return Resolution(number, script.title, "marked-applied")
                     if row.state == APPLIED:
-                        return f"Script {number} ({script.title}) is already recorded as applied; nothing changed."
+                        return Resolution(number, script.title, "already-applied", row.state)
                     self.tracking.mark(connection, number, row.state, APPLIED, checksum=script.checksum,
                                        run_id=self.run_id)
-                    return f"Marked {number} ({script.title}) as applied."
+                    return Resolution(number, script.title, "marked-applied", row.state)
+                title = by_version[number].title if number in by_version else None
                 if row is None:
-                    return f"Script {number} is not recorded; nothing to resolve."
+                    return Resolution(number, title, "not-recorded")
                 self.tracking.remove(connection, number, row.state)
-                return f"Marked {number} as not applied; `upgrade` will run it again."
+                return Resolution(number, title, "marked-reverted", row.state)
 
     def set_up_migration(self, init_migration=None, run_scripts: bool = False) -> bool:
         """Set up a database that lockgate has not touched yet.
@@ -259,6 +287,10 @@ class DBMigrator:
         table, and either runs every script (``run_scripts=True``) or marks
         them all applied, and returns True.
         """
+        return bool(self.setup(init_migration, run_scripts))
+
+    def setup(self, init_migration=None, run_scripts: bool = False) -> SetupResult:
+        """:meth:`set_up_migration`, saying what was done (false when nothing was)."""
         scripts = self.scripts()
         modules = _load_modules(scripts) if run_scripts else {}
         if run_scripts:
@@ -269,10 +301,10 @@ class DBMigrator:
                 lock.barrier(connection)
                 self._pin(connection)
                 if self.tracking.exists(connection):
-                    return False
+                    return SetupResult(False)
                 if self.tracking.legacy_table(connection) is not None:
-                    self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
-                    return False
+                    adopted = self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
+                    return SetupResult(False, adopted=adopted or 0)
                 if init_migration is not None:
                     init_migration.upgrade(connection)
                 self.tracking.create(connection)
@@ -280,15 +312,15 @@ class DBMigrator:
                     self.tracking.record_many(connection, scripts, self.run_id)
             if run_scripts:
                 self._run(connection, lock, scripts, UPGRADE, {}, RunResult(), modules)
-        return True
+        how = "scripts" if run_scripts else "schema" if init_migration is not None else "marked"
+        return SetupResult(True, how=how, scripts=len(scripts))
 
     # -- internals -------------------------------------------------------
 
     @contextmanager
     def _session(self):
-        with connect(self.engine) as connection:
-            # SQLite waits as long for another process's write lock as for the run lock.
-            with sqlite_busy_timeout(connection, self.lock_timeout), self.adapter.session(connection):
+        with self.adapter.connect(self.engine) as connection:
+            with self.adapter.session(connection):
                 yield connection
 
     @contextmanager

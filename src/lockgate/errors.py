@@ -28,11 +28,18 @@ without a traceback; anything else reaching it is a bug.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import RunResult
+
 
 class LockgateError(Exception):
     """Root of lockgate's errors; ``exit_code`` is what the command line exits with."""
 
     exit_code = 1
+    #: What a run had done when it stopped on this error (set by the engine), else None.
+    completed: RunResult | None = None
 
 
 class ConfigError(LockgateError):

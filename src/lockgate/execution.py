@@ -10,23 +10,32 @@ import contextvars
 import sys
 import traceback
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .errors import LockgateError, ScriptFailedError
 from .sqlsplit import iter_statements
 
+if TYPE_CHECKING:  # sqlalchemy is imported only once a script runs
+    from sqlalchemy.engine import Connection
+
+    from .dialects.base import DialectAdapter
+    from .scripts import Script, Traversable
+    from .sqlsplit import Statement
+
 
 @dataclass
 class _Running:
-    script: object
-    adapter: object
-    connection: object
+    script: Script
+    adapter: DialectAdapter
+    connection: Connection
     transactional: bool = True
 
 
 _current: contextvars.ContextVar[_Running | None] = contextvars.ContextVar("lockgate_running", default=None)
 
 
-def run_sql_file(connection, name: str = "upgrade") -> int:
+def run_sql_file(connection: Connection, name: str = "upgrade") -> int:
     """Run one of the current script's SQL files; the one-line helper for mixed scripts.
 
     Inside ``upgrade(connection)`` of ``201006231515_users.py``,
@@ -41,6 +50,7 @@ def run_sql_file(connection, name: str = "upgrade") -> int:
     if running is None:
         raise LockgateError("run_sql_file() works only inside a script that lockgate is running.")
     script = running.script
+    item: Traversable | None
     if name in script.sql_files:
         item = script.sql_files[name]
     else:
@@ -54,7 +64,8 @@ def run_sql_file(connection, name: str = "upgrade") -> int:
                        version=script.version, path=str(item), transactional=running.transactional)
 
 
-def execute_sql(connection, text: str, adapter, *, version: str, path: str, transactional: bool = True) -> int:
+def execute_sql(connection: Connection, text: str, adapter: DialectAdapter, *, version: str, path: str,
+                transactional: bool = True) -> int:
     """Run SQL text statement by statement; a failure names file, line and the database's words.
 
     In a transaction, statements that would end it are refused (a whole-file
@@ -82,7 +93,8 @@ def execute_sql(connection, text: str, adapter, *, version: str, path: str, tran
     return count
 
 
-def statement_failed(exc, statement, *, version: str, path: str, partial: bool) -> ScriptFailedError:
+def statement_failed(exc: BaseException, statement: Statement | None, *, version: str, path: str,
+                     partial: bool) -> ScriptFailedError:
     """The error for a statement the database refused: file, line, its words, the statement.
 
     ``statement`` is None when the failure came at ``COMMIT`` (a deferred
@@ -100,7 +112,8 @@ def statement_failed(exc, statement, *, version: str, path: str, partial: bool) 
     return ScriptFailedError(text, version=version, path=path, line=line, partial=partial)
 
 
-def execute_python(connection, module, function: str, script, adapter) -> None:
+def execute_python(connection: Connection, module: ModuleType, function: str, script: Script,
+                   adapter: DialectAdapter) -> None:
     """Call ``upgrade``/``downgrade`` of a loaded script, with the failing line named.
 
     Anything the script raises fails the script, ``SystemExit`` and
@@ -136,7 +149,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def database_message(exc) -> str:
+def database_message(exc: BaseException) -> str:
     """The driver's own message without SQLAlchemy's wrapping and SQL echo."""
     orig = getattr(exc, "orig", None)
     source = orig if orig is not None else exc
@@ -151,7 +164,7 @@ def shorten(sql: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _is_dbapi_error(exc) -> bool:
+def _is_dbapi_error(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     return isinstance(exc, DBAPIError)

@@ -21,7 +21,7 @@ import re
 import sqlite3
 from urllib.parse import unquote
 
-from .database import safe_url, scrub
+from .urls import safe_url, scrub
 from .errors import ConnectionLostError, DatabaseBusyError, LockgateError, PermissionDeniedError
 
 POSTGRESQL, MYSQL, SQLITE = "postgresql", "mysql", "sqlite"
@@ -85,16 +85,15 @@ def _unwrap(exc: BaseException) -> tuple[BaseException, bool]:
     return exc, invalidated
 
 
+#: The database each driver's errors come from, by the driver's top module.
+_DRIVER_FAMILIES = {"psycopg": POSTGRESQL, "psycopg2": POSTGRESQL, "pymysql": MYSQL, "MySQLdb": MYSQL}
+
+
 def _family(error: BaseException) -> str | None:
     """Which database raised it, told by the driver's module (no driver is imported)."""
     if isinstance(error, sqlite3.Error):
         return SQLITE
-    root = type(error).__module__.split(".")[0]
-    if root in ("psycopg", "psycopg2"):
-        return POSTGRESQL
-    if root in ("pymysql", "MySQLdb"):
-        return MYSQL
-    return None
+    return _DRIVER_FAMILIES.get(type(error).__module__.split(".")[0])
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -134,11 +133,10 @@ def _parsed(url):
 
 
 def _backend(url, family: str | None) -> str | None:
-    parsed = _parsed(url)
-    if parsed is None:
-        return family
-    name = parsed.get_backend_name()
-    return MYSQL if name in ("mysql", "mariadb") else name
+    """The URL's SQL dialect (MariaDB's is MySQL's), else the driver's family."""
+    from .dialects import sql_dialect_for_url
+
+    return sql_dialect_for_url(url) or family
 
 
 def _username(url) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from .database import connect
+from .dialects import adapter_for
 from .errors import ConfigError
 
 INSTALL_HINT = 'pip install "lockgate[models]" (or pip install "alembic>=1.13")'
@@ -117,14 +117,14 @@ def _compare(engine, metadata, exclude: set) -> SchemaDelta:
     def include_name(name, type_, parent_names):
         return not (type_ == "table" and name in exclude)
 
-    with connect(engine) as connection:
+    adapter = adapter_for(engine.dialect)
+    with adapter.connect(engine) as connection:
         context = MigrationContext.configure(connection, opts={
             "compare_type": True, "compare_server_default": True,
             "include_name": include_name, "target_metadata": metadata})
         script = produce_migrations(context, metadata)
-        upgrade_ops = script.upgrade_ops
-        if engine.dialect.name == "sqlite":
-            upgrade_ops = _without_known_sqlite_uniques(connection, upgrade_ops)
+        assert script.upgrade_ops is not None  # produce_migrations always makes one UpgradeOps
+        upgrade_ops = adapter.model_differences(connection, script.upgrade_ops)
     differences = [describe(diff) for diff in upgrade_ops.as_diffs()]
     if not differences:
         return SchemaDelta()
@@ -132,34 +132,12 @@ def _compare(engine, metadata, exclude: set) -> SchemaDelta:
                        render_sql(upgrade_ops.reverse().ops, engine.dialect))
 
 
-def _without_known_sqlite_uniques(connection, upgrade_ops):
-    """Drop "add unique constraint" ops that SQLite already has as inline ``UNIQUE``.
-
-    SQLAlchemy's SQLite reflection misses a column's inline ``UNIQUE``, so
-    Alembic would report it as missing on every comparison.
-    """
-    from alembic.operations import ops
-
-    from .snapshot import sqlite_uniques
-
-    kept = []
-    for op in upgrade_ops.ops:
-        if isinstance(op, ops.ModifyTableOps):
-            known = {tuple(u["column_names"]) for u in sqlite_uniques(connection, op.table_name)}
-            op.ops = [child for child in op.ops
-                      if not (isinstance(child, ops.CreateUniqueConstraintOp)
-                              and tuple(child.columns) in known)]
-            if not op.ops:
-                continue
-        kept.append(op)
-    return ops.UpgradeOps(ops=kept)
-
-
 def render_sql(operations, dialect) -> str:
     """SQL for Alembic operations in ``dialect``; an operation it cannot express becomes a TODO."""
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
+    adapter = adapter_for(dialect)
     buffer = io.StringIO()
     context = MigrationContext.configure(dialect=dialect, opts={
         "as_sql": True, "output_buffer": buffer, "literal_binds": True})
@@ -167,9 +145,9 @@ def render_sql(operations, dialect) -> str:
     for operation in _flatten(operations):
         start = buffer.tell()
         try:
-            if dialect.name == "sqlite" and type(operation).__name__ == "AlterColumnOp":
-                # Alembic would render ALTER COLUMN, which SQLite does not have.
-                raise NotImplementedError("SQLite cannot alter a column in place; rebuild the table")
+            if not adapter.alters_columns and type(operation).__name__ == "AlterColumnOp":
+                # Alembic would render ALTER COLUMN, which the database does not have.
+                raise NotImplementedError(f"{dialect.name} cannot alter a column in place; rebuild the table")
             runner.invoke(operation)
         except Exception as exc:  # Alembic raises NotImplementedError and others per dialect
             buffer.seek(start)

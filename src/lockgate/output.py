@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
-from .planning import Status
+from .planning import Status, Verification
 from .records import AppliedScript, RunResult
 from .terminal import paint
 
+if TYPE_CHECKING:
+    from .dialects.base import DialectAdapter
+    from .engine import Resolution, SetupResult
+    from .scripts import Script
 
-def table(headers: list[str], rows: list[list[str]], styles: list[dict] | None = None,
+
+def table(headers: list[str], rows: list[list[str]], styles: list[dict[int, str | None]] | None = None,
           colour: bool = False) -> str:
     """Columns padded to their widest cell; the last column is not padded.
 
@@ -18,7 +24,8 @@ def table(headers: list[str], rows: list[list[str]], styles: list[dict] | None =
     """
     widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
     lines = []
-    row_styles = [{n: "bold" for n in range(len(headers))}] + (styles or [{}] * len(rows))
+    header_style: dict[int, str | None] = {n: "bold" for n in range(len(headers))}
+    row_styles = [header_style] + (styles or [{}] * len(rows))
     for row, style in zip([headers] + rows, row_styles):
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
         if colour:
@@ -39,7 +46,8 @@ def _when(applied: AppliedScript | None) -> str:
 
 
 def format_status(status: Status, colour: bool = False) -> str:
-    rows, styles = [], []
+    rows: list[list[str]] = []
+    styles: list[dict[int, str | None]] = []
     for s in status.scripts:
         state = s.state + (" (out of order)" if s.out_of_order else "")
         rows.append([s.version, s.title, s.kind, state, _when(s.applied)])
@@ -68,7 +76,7 @@ def format_status(status: Status, colour: bool = False) -> str:
     return "\n".join(parts)
 
 
-def format_verification(found) -> str:
+def format_verification(found: Verification) -> str:
     lines = []
     for state in found.changed:
         lines.append(f"changed       {state.version} {state.title}: its files differ from what was applied")
@@ -84,7 +92,7 @@ def format_verification(found) -> str:
     return "\n".join(lines)
 
 
-def format_plan(plan, adapter) -> str:
+def format_plan(plan: list[Script], adapter: DialectAdapter) -> str:
     """What ``upgrade --dry-run`` shows: the scripts in order, with the SQL of SQL scripts."""
     if not plan:
         return "Nothing to apply."
@@ -98,7 +106,7 @@ def format_plan(plan, adapter) -> str:
     return "\n".join(parts)
 
 
-def script_dict(script) -> dict:
+def script_dict(script: Script) -> dict[str, str]:
     """A script as JSON: what it is and where its file is."""
     return {"version": script.version, "title": script.title, "kind": script.kind,
             "file": str(script.main_file)}
@@ -136,7 +144,7 @@ def format_run(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def run_dict(result: RunResult) -> dict:
+def run_dict(result: RunResult) -> dict[str, Any]:
     """What ``upgrade``/``downgrade --json`` print: every script run, and any message."""
     return {"runs": [{"version": r.version, "title": r.title, "direction": r.direction,
                       "execution_ms": r.execution_ms, "out_of_order": r.out_of_order}
@@ -145,5 +153,33 @@ def run_dict(result: RunResult) -> dict:
             "adopted": result.adopted, "rehearsal": result.rehearsal}
 
 
-def to_json(data) -> str:
+def format_setup(result: SetupResult) -> str:
+    """What ``setup`` says it did, or why it did nothing."""
+    if not result and result.adopted:
+        n = result.adopted
+        return (f"Adopted {n} script{'s' if n != 1 else ''} applied by nous.migration (its `versions` "
+                "table is left as it was); nothing else done. Use `upgrade` to apply new scripts.")
+    if not result:
+        return ("The database is already set up (its tracking table exists); nothing done. "
+                "Use `upgrade` to apply new scripts.")
+    if result.how == "marked":
+        return f"Marked {result.scripts} scripts applied without running them."
+    if result.how == "schema":
+        return f"Installed the canonical schema and marked {result.scripts} scripts applied."
+    return "Set up the database by running every script."
+
+
+def format_resolution(resolution: Resolution) -> str:
+    """What ``resolve`` (and ``import --mark-applied``, per script) says it did."""
+    number, title = resolution.version, resolution.title
+    if resolution.outcome == "marked-applied":
+        return f"Marked {number} ({title}) as applied{' without running it' if resolution.was is None else ''}."
+    if resolution.outcome == "already-applied":
+        return f"Script {number} ({title}) is already recorded as applied; nothing changed."
+    if resolution.outcome == "not-recorded":
+        return f"Script {number} is not recorded; nothing to resolve."
+    return f"Marked {number} as not applied; `upgrade` will run it again."
+
+
+def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, default=str)

@@ -122,7 +122,9 @@ def verify(status: Status) -> Verification:
             found.missing.append(state)
         elif state.out_of_order:
             found.out_of_order.append(state)
-        elif state.applied and state.applied.checksum and state.script.checksum != state.applied.checksum:
+        elif (state.applied and state.applied.checksum and state.script is not None
+              and state.script.checksum != state.applied.checksum):
+            # (an applied state that is not "missing" always has its script)
             found.changed.append(state)
     return found
 
@@ -131,7 +133,7 @@ def drift_messages(scripts: list[Script], applied: dict[str, AppliedScript]) -> 
     """One line per applied script whose files changed or vanished since it was applied."""
     found = verify(build_status(scripts, applied, True))
     messages = [f"{s.version} ({s.script.main_file.name}) changed since it was applied"
-                for s in found.changed]
+                for s in found.changed if s.script is not None]  # a changed state has its script
     messages += [f"{s.version} ({s.title}) was applied but its file is gone" for s in found.missing]
     return messages
 

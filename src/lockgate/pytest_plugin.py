@@ -23,13 +23,34 @@ temporary file) names the server the scratch databases are made on;
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
+
+if TYPE_CHECKING:  # nothing heavy until a fixture is used
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+    from .config import Settings
+    from .engine import DBMigrator
+    from .testing import CheckReport
 
 URL_ENVIRONMENT = "LOCKGATE_TEST_URL"
 
 
-def pytest_addoption(parser) -> None:
+class OptionGroup(Protocol):
+    def addoption(self, *names: str, **attrs: Any) -> None: ...
+
+
+class OptionParser(Protocol):
+    """What :func:`pytest_addoption` uses of :class:`pytest.Parser` (lockgate.reference passes a recorder)."""
+
+    def getgroup(self, name: str, description: str = "") -> OptionGroup: ...
+
+
+def pytest_addoption(parser: OptionParser) -> None:
     group = parser.getgroup("lockgate", "lockgate migration fixtures")
     group.addoption("--lockgate-url", default=None,
                     help=f"server for lockgate's scratch databases (else ${URL_ENVIRONMENT}, else SQLite)")
@@ -39,7 +60,7 @@ def pytest_addoption(parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def lockgate_settings(pytestconfig):
+def lockgate_settings(pytestconfig: pytest.Config) -> Settings:
     """Where the scripts are (and models, canonical schema), from the options or the ini file."""
     from lockgate.config import load_settings
 
@@ -61,14 +82,14 @@ def lockgate_settings(pytestconfig):
 
 
 @pytest.fixture
-def lockgate_url(pytestconfig, tmp_path):
+def lockgate_url(pytestconfig: pytest.Config, tmp_path: Path) -> str:
     """The server URL the scratch databases are made on (a SQLite file by default)."""
     url = pytestconfig.getoption("--lockgate-url") or os.environ.get(URL_ENVIRONMENT)
     return url or f"sqlite:///{tmp_path / 'lockgate.sqlite'}"
 
 
 @pytest.fixture
-def lockgate_migrator(lockgate_settings, lockgate_url):
+def lockgate_migrator(lockgate_settings: Settings, lockgate_url: str) -> Iterator[DBMigrator]:
     """A migrator for the configured scripts on a fresh scratch database."""
     from lockgate.database import create_engine_from_settings
     from lockgate.engine import DBMigrator
@@ -84,17 +105,17 @@ def lockgate_migrator(lockgate_settings, lockgate_url):
 
 
 @pytest.fixture
-def migrated_engine(lockgate_migrator):
+def migrated_engine(lockgate_migrator: DBMigrator) -> Engine:
     """An engine on a scratch database with every script applied."""
     lockgate_migrator.upgrade()
     return lockgate_migrator.engine
 
 
 @pytest.fixture
-def migrate_to(lockgate_migrator):
+def migrate_to(lockgate_migrator: DBMigrator) -> Callable[[str | int], Engine]:
     """``migrate_to(version)``: apply the scripts up to ``version`` and return the engine."""
 
-    def migrate(version):
+    def migrate(version: str | int) -> Engine:
         lockgate_migrator.upgrade(to=version)
         return lockgate_migrator.engine
 
@@ -102,7 +123,7 @@ def migrate_to(lockgate_migrator):
 
 
 @pytest.fixture
-def lockgate_stairway(lockgate_settings, lockgate_url):
+def lockgate_stairway(lockgate_settings: Settings, lockgate_url: str) -> CheckReport:
     """Run the stairway; the test fails with the report when a downgrade is wrong."""
     from lockgate.testing import stairway
 

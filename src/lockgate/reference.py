@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from typing import Any
 
 REGENERATE = "python -m lockgate.reference > docs/reference.md"
 
@@ -61,6 +62,8 @@ def _own_actions(sub: argparse.ArgumentParser, common: set[str]) -> list[argpars
 
 
 def _placeholder(action: argparse.Action) -> str:
+    if isinstance(action.metavar, tuple):  # one name per argument (nargs > 1), as argparse shows them
+        return " ".join(action.metavar)
     if action.metavar:
         return action.metavar
     return "{" + ",".join(action.choices) + "}" if action.choices else action.dest.upper()
@@ -74,7 +77,8 @@ def _synopsis(action: argparse.Action) -> str:
 
 
 def _usage(name: str, sub: argparse.ArgumentParser, actions: list[argparse.Action]) -> str:
-    words, done = [], set()
+    words: list[str] = []
+    done: set[int] = set()
     groups = {id(a): g for g in sub._mutually_exclusive_groups for a in g._group_actions}
     for action in sorted(actions, key=lambda a: not a.option_strings):
         if id(action) in done:
@@ -160,7 +164,9 @@ def _exit_codes_section() -> list[str]:
     classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)
                if issubclass(c, errors.LockgateError) and c is not errors.LockgateError]
     rows = [(0, "", "success, including nothing to do")]
-    rows += [(e.exit_code, f"`{e.__name__}`", _cell(inspect.getdoc(e).splitlines()[0])) for e in classes]
+    # (getdoc falls back to a base class's docstring, so every error class has one)
+    rows += [(e.exit_code, f"`{e.__name__}`", _cell((inspect.getdoc(e) or "").splitlines()[0]))
+             for e in classes]
     rows += [(1, "", "`verify`, `check` or `test` found problems; or an unexpected error "
                      "(a bug: run again with `-v` and report it)"),
              (2, "", "bad command-line usage: unknown command or option, missing argument"),
@@ -175,14 +181,14 @@ def _exit_codes_section() -> list[str]:
 class _OptionRecorder:
     """Stands in for pytest's parser to read the plugin's options."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.options: list[tuple[str, str]] = []
 
-    def getgroup(self, *args, **kwargs):
+    def getgroup(self, name: str, description: str = "") -> _OptionRecorder:
         return self
 
-    def addoption(self, name, **kwargs):
-        self.options.append((name, kwargs.get("help", "")))
+    def addoption(self, *names: str, **attrs: Any) -> None:
+        self.options.append((names[0], attrs.get("help", "")))
 
 
 def _pytest_section() -> list[str]:

@@ -33,19 +33,21 @@ def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
 
     :raises ScratchDatabaseError: when the server refuses to create it.
     """
+    from .dialects import adapter_class_for_url
+
     url = _url_of(url_or_engine)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
+    adapter = adapter_class_for_url(url)()
+    if adapter.scratch == "file":
         folder = tempfile.mkdtemp(prefix=prefix)
         try:
             yield url.set(database=os.path.join(folder, "scratch.sqlite"))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    if backend not in ("postgresql", "mysql", "mariadb"):
+    if adapter.scratch != "server":
         raise ScratchDatabaseError(
-            f"lockgate cannot make scratch databases on {backend}, only on SQLite, PostgreSQL "
-            "and MariaDB/MySQL. Give a URL of one of those (for add_script and check: "
+            f"lockgate cannot make scratch databases on {url.get_backend_name()}, only on SQLite, "
+            "PostgreSQL and MariaDB/MySQL. Give a URL of one of those (for add_script and check: "
             "--shadow-url with an empty database).")
     name = f"{prefix}{secrets.token_hex(6)}"
     admin = _admin_engine(url)
@@ -54,8 +56,7 @@ def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
         try:
             yield url.set(database=name)
         finally:
-            force = " WITH (FORCE)" if backend == "postgresql" else ""
-            _execute_admin(admin, url, f"DROP DATABASE IF EXISTS {name}{force}", "drop")
+            _execute_admin(admin, url, adapter.drop_database_sql(name), "drop")
     finally:
         admin.dispose()
 
@@ -91,10 +92,11 @@ def _execute_admin(admin, url, statement: str, verb: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from .database import connect, safe_url, scrub
+    from .dialects import adapter_for
+    from .urls import safe_url, scrub
 
     try:
-        with connect(admin) as connection:
+        with adapter_for(admin.dialect).connect(admin) as connection:
             connection.execute(text(statement))
     except DBAPIError as exc:
         detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), url)

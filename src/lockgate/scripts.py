@@ -20,9 +20,9 @@ import tokenize
 import types
 from dataclasses import dataclass, field
 from functools import cached_property
-try:
+if sys.version_info >= (3, 11):
     from importlib.resources.abc import Traversable
-except ImportError:  # Python 3.10
+else:  # Python 3.10
     from importlib.abc import Traversable
 from pathlib import Path
 

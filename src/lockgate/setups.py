@@ -8,20 +8,40 @@ objects are the second way: pass one as ``init_migration``.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .dialects import adapter_for
 from .errors import ConfigError
 from .execution import execute_sql
 
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import Connection
+
+
+class InitMigration(Protocol):
+    """What ``set_up_migration(init_migration=...)`` takes: installs the whole schema at once."""
+
+    def upgrade(self, connection: Connection) -> None: ...
+
+
+class HasMetaData(Protocol):
+    """A declarative base (or anything else) carrying a ``MetaData`` as ``.metadata``."""
+
+    @property
+    def metadata(self) -> MetaData: ...
+
 
 class MetaDataSetUp:
     """Creates every table of a SQLAlchemy ``MetaData`` (or a declarative base's)."""
 
-    def __init__(self, metadata):
-        self.metadata = getattr(metadata, "metadata", metadata)
+    def __init__(self, metadata: MetaData | HasMetaData) -> None:
+        # a declarative base carries its MetaData as .metadata; a MetaData has no such attribute
+        self.metadata = cast("MetaData", getattr(metadata, "metadata", metadata))
 
-    def upgrade(self, connection) -> None:
+    def upgrade(self, connection: Connection) -> None:
         self.metadata.create_all(connection)
 
 
@@ -32,7 +52,7 @@ class SQLFileSetUp:
         ``busy:schema.sql`` for a file shipped inside a package.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
 
     def _read(self) -> tuple[str, str]:
@@ -51,12 +71,12 @@ class SQLFileSetUp:
                 "`setup_sql` at your schema.sql, or run the scripts instead (setup --run-scripts)."
             ) from None
 
-    def upgrade(self, connection) -> None:
+    def upgrade(self, connection: Connection) -> None:
         text, name = self._read()
         execute_sql(connection, text, adapter_for(connection.dialect), version="setup", path=name)
 
 
-def object_from_reference(reference: str):
+def object_from_reference(reference: str) -> Any:
     """Import ``package.module:attribute``; used for ``setup_metadata`` and ``models``."""
     module_name, _, attribute = reference.partition(":")
     try:

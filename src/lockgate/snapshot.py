@@ -57,14 +57,17 @@ def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
     if not isinstance(bind, Connection):
         with bind.connect() as connection:
             return take_snapshot(connection, exclude)
+    from .dialects import adapter_for
+
     inspector = inspect(bind)
     dialect = inspector.dialect
+    adapter = adapter_for(dialect)
     skip = {name.lower() for name in (*exclude, *ALWAYS_EXCLUDED)}
     snapshot = Snapshot(dialect.name)
     for table in inspector.get_table_names():
         if table.lower() in skip:
             continue
-        snapshot.tables[table] = _table_items(inspector, dialect, table)
+        snapshot.tables[table] = _table_items(inspector, dialect, adapter, table)
     for view in inspector.get_view_names():
         try:
             definition = inspector.get_view_definition(view) or ""
@@ -74,7 +77,7 @@ def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
     return snapshot
 
 
-def _table_items(inspector, dialect, table: str) -> dict[str, str]:
+def _table_items(inspector, dialect, adapter, table: str) -> dict[str, str]:
     items: dict[str, str] = {}
     for column in inspector.get_columns(table):
         items[f"column {column['name']}"] = _describe_column(column, dialect)
@@ -91,10 +94,7 @@ def _table_items(inspector, dialect, table: str) -> dict[str, str]:
                 target += f" {'ON DELETE' if key == 'ondelete' else 'ON UPDATE'} {value}"
         items[f"foreign key {_columns(fk['constrained_columns'])}"] = target
     uniques = set()
-    found = _optional(inspector.get_unique_constraints, table)
-    if dialect.name == "sqlite":
-        found = sqlite_uniques(inspector.bind, table)
-    for unique in found:
+    for unique in adapter.unique_constraints(inspector, table):
         uniques.add(tuple(unique["column_names"]))
         items[f"unique {_columns(unique['column_names'])}"] = ""
     fk_names = {fk.get("name") for fk in foreign_keys} | {c for fk in foreign_keys
@@ -105,7 +105,7 @@ def _table_items(inspector, dialect, table: str) -> dict[str, str]:
         if index.get("duplicates_constraint") or (index.get("unique") and columns in uniques):
             continue  # the unique constraint above already says it
         kind = "UNIQUE " if index.get("unique") else ""
-        if (dialect.name in ("mysql", "mariadb") and not index.get("unique")
+        if (adapter.indexes_foreign_keys and not index.get("unique")
                 and columns in fk_columns and index["name"] in fk_names):
             # InnoDB adds this index for a foreign key and names it after the key or column.
             items[f"index for foreign key {_columns(columns)}"] = ""
@@ -114,24 +114,6 @@ def _table_items(inspector, dialect, table: str) -> dict[str, str]:
     for check in _optional(inspector.get_check_constraints, table):
         items[f"check ({_normalise_sql(check['sqltext'])})"] = ""
     return items
-
-
-def sqlite_uniques(connection, table: str) -> list[dict]:
-    """Unique constraints as SQLite itself lists them.
-
-    SQLAlchemy finds them by parsing the CREATE TABLE text and misses a
-    column's inline ``UNIQUE``; SQLite's index list marks every one (origin ``u``).
-    """
-    from sqlalchemy import text
-
-    quoted = table.replace('"', '""')
-    uniques = []
-    for row in connection.execute(text(f'PRAGMA index_list("{quoted}")')).mappings():
-        if row["origin"] == "u":
-            name = row["name"].replace('"', '""')
-            info = connection.execute(text(f'PRAGMA index_info("{name}")')).mappings()
-            uniques.append({"column_names": [r["name"] for r in sorted(info, key=lambda r: r["seqno"])]})
-    return uniques
 
 
 def _optional(method, table: str) -> list[dict]:

@@ -52,6 +52,10 @@ from .scripts import sql_directives
 
 __all__ = ["BREAK_MARKER", "SPLIT_AT_MARKERS", "Statement", "TextSource", "iter_statements", "split_sql"]
 
+#: The splitter's SQL dialects: each has its own quoting, comments and blocks.
+POSTGRESQL, MYSQL, SQLITE, STANDARD = "postgresql", "mysql", "sqlite", "standard"
+_KINDS = {POSTGRESQL: POSTGRESQL, MYSQL: MYSQL, "mariadb": MYSQL, SQLITE: SQLITE}
+
 #: A comment line that ends the statement before it, wherever the splitter stands.
 BREAK_MARKER = "-- lockgate: break"
 #: The directive (in the leading comments) that makes break markers the only cuts.
@@ -151,12 +155,12 @@ def _rules(kind: str) -> _Rules:
     comments: tuple[str, ...]
     lead_comments: tuple[str, ...]
     lone: tuple[str, ...]
-    if kind == "postgresql":
+    if kind == POSTGRESQL:
         quotes = {"'": _PG_SQ, '"': _DQ}
         # Block comments nest in PostgreSQL, which no regex can match: Python does them.
         comments, lead_comments = (_DASH_COMMENT,), (_DASH_COMMENT,)
         lone = (r"-(?!-)", r"/(?!\*)", _PG_LONE_DOLLAR)
-    elif kind == "mysql":
+    elif kind == MYSQL:
         quotes = {"'": _SQ_BACKSLASH, '"': _DQ_BACKSLASH, "`": _BACKTICK}
         comments = (_MY_DASH_COMMENT, _HASH_COMMENT, _C_COMMENT)
         # /*! ... */ and /*M! ... */ are executed by the server: content, not comment.
@@ -164,7 +168,7 @@ def _rules(kind: str) -> _Rules:
         lone = (rf"-(?!-{_BREAK_REST})", r"/(?!\*)", _MY_NEWLINE)
     else:
         quotes = {"'": _SQ, '"': _DQ}
-        if kind == "sqlite":
+        if kind == SQLITE:
             quotes.update({"`": _BACKTICK, "[": _BRACKET})
         comments = lead_comments = (_DASH_COMMENT, _C_COMMENT)
         lone = (r"-(?!-)", r"/(?!\*)")
@@ -196,11 +200,10 @@ def _fast_scan(kind: str, delimiter: str) -> re.Pattern[str]:
     return re.compile(f"(?:{guard}(?:{'|'.join(alternatives)})){{0,{_CHUNK}}}", re.S)
 
 
-def _kind(dialect: str) -> str:
+def sql_kind(dialect: str) -> str:
+    """The splitter's rule set for a dialect name: MariaDB is MySQL, unknown names standard SQL."""
     name = str(dialect).split("+", 1)[0].strip().lower()
-    if name == "mariadb":
-        return "mysql"
-    return name if name in ("postgresql", "mysql", "sqlite") else "standard"
+    return _KINDS.get(name, STANDARD)
 
 
 def _comment_end(sql: str, pos: int, nested: bool) -> int:
@@ -222,7 +225,7 @@ def _skip_lead(sql: str, pos: int, rules: _Rules) -> int:
         m = rules.lead.match(sql, pos)
         assert m is not None  # the pattern matches the empty string: never None
         end = m.end()
-        if rules.kind == "postgresql" and sql.startswith("/*", end):
+        if rules.kind == POSTGRESQL and sql.startswith("/*", end):
             after = _comment_end(sql, end, True)
             if after > 0:
                 pos = after
@@ -272,11 +275,11 @@ def _statement_end(
             pos, prev = m.end(), "'"
             continue
         if c == "/" and sql.startswith("/*", pos):
-            pos = _comment_end(sql, pos, kind == "postgresql")
+            pos = _comment_end(sql, pos, kind == POSTGRESQL)
             if pos < 0:
                 return n, n
             continue
-        if c == "$" and kind == "postgresql":
+        if c == "$" and kind == POSTGRESQL:
             m = _DOLLAR.match(sql, pos)
             if m is not None:
                 end = sql.find(m.group(), m.end())
@@ -284,7 +287,7 @@ def _statement_end(
                     return n, n
                 pos = end + len(m.group())
                 continue
-        if c == "\n" and kind == "mysql" and _DELIMITER_LINE.match(sql, pos + 1):
+        if c == "\n" and kind == MYSQL and _DELIMITER_LINE.match(sql, pos + 1):
             return pos, pos
         if not tracked:
             # Only reached when the scan stopped at its iteration bound.
@@ -293,7 +296,7 @@ def _statement_end(
             continue
         m = _WORD.match(sql, pos)
         if m is None:
-            if kind == "postgresql" and c in "()":
+            if kind == POSTGRESQL and c in "()":
                 # A rule's DO (...; ...) action list holds statements, like psql.
                 if c == "(":
                     blocks.append("(")
@@ -306,24 +309,24 @@ def _statement_end(
             prev = "name"
             continue
         word = m.group().upper()
-        if word == "DELIMITER" and kind == "mysql" and _delimiter_command(sql, m.start()):
+        if word == "DELIMITER" and kind == MYSQL and _delimiter_command(sql, m.start()):
             return m.start(), m.start()
         if word == "END":
             if blocks:
                 blocks.pop()
-            if kind == "mysql":  # END IF, END LOOP, ... close one block, open none
+            if kind == MYSQL:  # END IF, END LOOP, ... close one block, open none
                 suffix = _MY_END_SUFFIX.match(sql, pos)
                 if suffix:
                     pos = suffix.end()
         elif word == "CASE":
-            statement = kind == "mysql" and _my_statement_start(prev, blocks)
+            statement = kind == MYSQL and _my_statement_start(prev, blocks)
             blocks.append("case" if statement else "expr")
         elif word == "BEGIN":
             # Only reached inside a routine's head or body, where BEGIN opens a
             # block; PostgreSQL's one block is BEGIN ATOMIC (BEGIN alone is plpgsql).
-            if kind != "postgresql" or _ATOMIC.match(sql, pos):
+            if kind != POSTGRESQL or _ATOMIC.match(sql, pos):
                 blocks.append("begin")
-        elif kind == "mysql" and word in _MY_OPENERS and _my_statement_start(prev, blocks):
+        elif kind == MYSQL and word in _MY_OPENERS and _my_statement_start(prev, blocks):
             if word != "FOR" or _MY_FOR_LOOP.match(sql, pos):
                 blocks.append(word)
         prev = word
@@ -359,7 +362,7 @@ class _Splitter:
     """
 
     def __init__(self, dialect: str):
-        self.kind = _kind(dialect)
+        self.kind = sql_kind(dialect)
         self.rules = _rules(self.kind)
         self.delimiter = ";"
         self.fast = _fast_scan(self.kind, self.delimiter)
@@ -403,7 +406,7 @@ class _Splitter:
                 if final:
                     self.pos = n
                 return
-            if kind == "mysql" and sql[start] in "Dd":
+            if kind == MYSQL and sql[start] in "Dd":
                 m = _delimiter_command(sql, start)
                 if m:  # a mysql client command, not SQL: it only changes the delimiter
                     if m.end() >= n and not final:
@@ -411,7 +414,7 @@ class _Splitter:
                     self.delimiter, self.pos = m.group(1), m.end()
                     self.fast = _fast_scan(kind, self.delimiter)
                     continue
-            if kind == "postgresql" and sql[start] in "Cc":
+            if kind == POSTGRESQL and sql[start] in "Cc":
                 self._refuse_copy_from_stdin(start)
             tracked = self.delimiter == ";" and rules.head.match(sql, start) is not None
             end, after = _statement_end(sql, start, rules, self.delimiter, self.fast, tracked)

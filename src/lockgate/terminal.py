@@ -9,11 +9,12 @@ and ``FORCE_COLOR`` (set and not empty: always).
 from __future__ import annotations
 
 import os
+from typing import IO, Any
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}
 
 
-def colour_enabled(stream) -> bool:
+def colour_enabled(stream: IO[Any]) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -21,7 +22,7 @@ def colour_enabled(stream) -> bool:
     return is_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
-def is_terminal(stream) -> bool:
+def is_terminal(stream: IO[Any]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams

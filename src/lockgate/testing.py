@@ -15,10 +15,22 @@ database itself is never touched. Each returns a :class:`CheckReport`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import IrreversibleScriptError, LockgateError
 from .scratch import scratch_engine
-from .snapshot import diff_snapshots, render_diff, take_snapshot
+from .snapshot import Snapshot, diff_snapshots, render_diff, take_snapshot
+
+if TYPE_CHECKING:  # sqlalchemy and the engine are imported only when a check runs
+    from pathlib import Path
+
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import URL, Engine
+
+    from .config import Settings
+    from .engine import DBMigrator
+    from .scripts import Script
+    from .setups import HasMetaData, InitMigration
 
 OK, FAILED, IRREVERSIBLE = "ok", "failed", "irreversible"
 
@@ -60,7 +72,7 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _migrator(engine, package, directory, table):
+def _migrator(engine: Engine, package: str | None, directory: str | Path | None, table: str) -> DBMigrator:
     from .engine import DBMigrator
 
     return DBMigrator(engine, package, directory=directory, table=table)
@@ -69,8 +81,8 @@ def _migrator(engine, package, directory, table):
 # -- the checks ----------------------------------------------------------------
 
 
-def stairway(url_or_engine, package: str | None = None, directory=None, *,
-             table: str = "lockgate_versions") -> CheckReport:
+def stairway(url_or_engine: str | URL | Engine, package: str | None = None,
+             directory: str | Path | None = None, *, table: str = "lockgate_versions") -> CheckReport:
     """Apply, revert and re-apply every script in turn, comparing the schema around each revert.
 
     A revert that leaves a table, column, index or constraint behind, or
@@ -110,7 +122,7 @@ def stairway(url_or_engine, package: str | None = None, directory=None, *,
     return report
 
 
-def _apply(migrator, script, name: str, report: CheckReport, what: str) -> bool:
+def _apply(migrator: DBMigrator, script: Script, name: str, report: CheckReport, what: str) -> bool:
     try:
         migrator.upgrade(script.version)
     except LockgateError as exc:
@@ -119,7 +131,8 @@ def _apply(migrator, script, name: str, report: CheckReport, what: str) -> bool:
     return True
 
 
-def head_matches_models(url_or_engine, package: str | None = None, directory=None, *, models,
+def head_matches_models(url_or_engine: str | URL | Engine, package: str | None = None,
+                        directory: str | Path | None = None, *, models: MetaData | HasMetaData | str,
                         table: str = "lockgate_versions") -> CheckReport:
     """Compare the schema after every script with ``MetaData.create_all`` of the models.
 
@@ -127,9 +140,8 @@ def head_matches_models(url_or_engine, package: str | None = None, directory=Non
     """
     from .setups import MetaDataSetUp, object_from_reference
 
-    if isinstance(models, str):
-        models = object_from_reference(models)
-    metadata = MetaDataSetUp(models).metadata
+    target = object_from_reference(models) if isinstance(models, str) else models
+    metadata = MetaDataSetUp(target).metadata
     report = CheckReport("head matches models")
     with scratch_engine(url_or_engine) as scripts_engine, scratch_engine(url_or_engine) as models_engine:
         try:
@@ -146,7 +158,8 @@ def head_matches_models(url_or_engine, package: str | None = None, directory=Non
     return report
 
 
-def setup_equivalence(url_or_engine, package: str | None = None, directory=None, *, setup,
+def setup_equivalence(url_or_engine: str | URL | Engine, package: str | None = None,
+                      directory: str | Path | None = None, *, setup: InitMigration,
                       table: str = "lockgate_versions") -> CheckReport:
     """Compare the canonical schema (``setup``, an ``init_migration`` object) with every script run.
 
@@ -168,7 +181,7 @@ def setup_equivalence(url_or_engine, package: str | None = None, directory=None,
     return report
 
 
-def _compare(name: str, expected, found, expected_label: str, found_label: str) -> Step:
+def _compare(name: str, expected: Snapshot, found: Snapshot, expected_label: str, found_label: str) -> Step:
     differences = diff_snapshots(expected, found)
     if not differences:
         return Step(name, OK)
@@ -180,7 +193,7 @@ def _compare(name: str, expected, found, expected_label: str, found_label: str) 
 # -- every configured check ------------------------------------------------------
 
 
-def setup_from_settings(settings):
+def setup_from_settings(settings: Settings) -> InitMigration | None:
     """The configured canonical schema as an ``init_migration`` object, or None."""
     from .setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
 
@@ -191,7 +204,8 @@ def setup_from_settings(settings):
     return None
 
 
-def run_checks(settings, url=None, *, only: str | None = None) -> list[CheckReport]:
+def run_checks(settings: Settings, url: str | URL | Engine | None = None, *,
+               only: str | None = None) -> list[CheckReport]:
     """Run the stairway, and the models and setup checks when configured (or just ``only``).
 
     :param settings: a :class:`~lockgate.config.Settings` naming the scripts, ``models``
@@ -203,7 +217,7 @@ def run_checks(settings, url=None, *, only: str | None = None) -> list[CheckRepo
     from .errors import ConfigError
 
     url = url if url is not None else settings.require_url()
-    where = dict(package=settings.package, directory=settings.directory, table=settings.table)
+    package, directory, table = settings.package, settings.directory, settings.table
     setup = setup_from_settings(settings)
     if only == "models" and not settings.models:
         raise ConfigError("`lockgate test --only models` needs `models = package.module:Base` in the "
@@ -213,9 +227,9 @@ def run_checks(settings, url=None, *, only: str | None = None) -> list[CheckRepo
                           "(a schema.sql) or `setup_metadata` in the [lockgate] section.")
     reports = []
     if only in (None, "stairway"):
-        reports.append(stairway(url, **where))
+        reports.append(stairway(url, package, directory, table=table))
     if only in (None, "models") and settings.models:
-        reports.append(head_matches_models(url, models=settings.models, **where))
+        reports.append(head_matches_models(url, package, directory, models=settings.models, table=table))
     if only in (None, "setup") and setup is not None:
-        reports.append(setup_equivalence(url, setup=setup, **where))
+        reports.append(setup_equivalence(url, package, directory, setup=setup, table=table))
     return reports

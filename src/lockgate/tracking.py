@@ -32,25 +32,6 @@ __all__ = ["APPLIED", "REVERTING", "STARTED", "AppliedScript", "applied_order", 
            "tracking_conflict"]
 
 
-class _Timestamp(sa.types.TypeDecorator):
-    """DATETIME with microseconds on MySQL (whose default keeps whole seconds).
-
-    The MySQL type is imported only on MySQL: its dialect package costs every
-    other command a noticeable share of start-up time.
-    """
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import DATETIME
-
-            return dialect.type_descriptor(DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime())
-
-
-_TIMESTAMP = _Timestamp()
 
 
 #: The tracking table's own format, read off its columns so that no other table
@@ -78,9 +59,12 @@ class TrackingTable:
     ``USE`` cannot send tracking rows elsewhere.
     """
 
-    def __init__(self, name: str = "lockgate_versions", legacy_name: str | None = "versions"):
+    def __init__(self, name: str = "lockgate_versions", legacy_name: str | None = "versions",
+                 timestamp_type=None):
+        """:param timestamp_type: the type of ``applied_at`` (the adapter's ``timestamp_type()``)."""
         self.name = name
         self.legacy_name = legacy_name
+        self.timestamp_type = timestamp_type if timestamp_type is not None else sa.DateTime()
         self.schema: str | None = None
         self.table = self._define(None)
 
@@ -92,7 +76,7 @@ class TrackingTable:
             sa.Column("title", sa.String(255), nullable=False),
             sa.Column("kind", sa.String(10), nullable=False),
             sa.Column("checksum", sa.String(64)),
-            sa.Column("applied_at", _TIMESTAMP, nullable=False),
+            sa.Column("applied_at", self.timestamp_type, nullable=False),
             sa.Column("execution_ms", sa.Integer),
             sa.Column("applied_by", sa.String(255)),
             sa.Column("vcs_revision", sa.String(80)),

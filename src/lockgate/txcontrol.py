@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import LockgateError, TransactionControlError
-from .sqlsplit import Statement, TextSource, iter_statements
+from .sqlsplit import MYSQL, POSTGRESQL, SQLITE, STANDARD, Statement, TextSource, iter_statements, sql_kind
 
 __all__ = [
     "KINDS",
@@ -114,10 +114,8 @@ class _Rules(NamedTuple):
 
 def _kind(dialect: str) -> str:
     """The rule set for a dialect name; ``mariadb`` is MySQL, unknown names PostgreSQL-like."""
-    name = str(dialect).split("+", 1)[0].strip().lower()
-    if name in ("mysql", "mariadb"):
-        return "mysql"
-    return "sqlite" if name == "sqlite" else "postgresql"
+    kind = sql_kind(dialect)
+    return POSTGRESQL if kind == STANDARD else kind
 
 
 def _nested_comment(depth: int) -> str:
@@ -134,9 +132,9 @@ def _nested_comment(depth: int) -> str:
 
 
 def _comments(kind: str) -> tuple[str, ...]:
-    if kind == "mysql":
+    if kind == MYSQL:
         return _MY_DASH_COMMENT, _HASH_COMMENT, r"/\*(?!M?!)" + _C_COMMENT_REST
-    if kind == "postgresql":
+    if kind == POSTGRESQL:
         return _DASH_COMMENT, _nested_comment(4)
     return _DASH_COMMENT, _C_COMMENT
 
@@ -235,7 +233,7 @@ def _rules(kind: str) -> _Rules:
     g = _gap(kind)
     forms = {"postgresql": _postgresql, "mysql": _mysql, "sqlite": _sqlite}[kind](g)
     alternatives = "|".join(forms)
-    lead = _gap(kind, _MY_EXECUTABLE_OPENER) if kind == "mysql" else g
+    lead = _gap(kind, _MY_EXECUTABLE_OPENER) if kind == MYSQL else g
     # Lookahead plus backreference makes the leading gap atomic: a statement
     # that is no control fails once instead of once per leading blank.
     statement = rf"(?=(?P<lead>{lead}))(?P=lead)(?:{alternatives})"
@@ -356,7 +354,7 @@ class TransactionControlCheck:
         )
 
     def _refusal(self, statement: Statement, kind: str, keyword: str) -> TransactionControlError:
-        why = _WHY_MYSQL_BEGIN if kind == "begin" and self._rules.kind == "mysql" else _WHY[kind]
+        why = _WHY_MYSQL_BEGIN if kind == "begin" and self._rules.kind == MYSQL else _WHY[kind]
         fix = _FIX_USE if kind == "use" else _FIX
         return self._error(statement.line, keyword, f"`{keyword}` {why}. Nothing was run. {fix}")
 

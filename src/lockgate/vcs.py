@@ -15,7 +15,7 @@ from pathlib import Path
 class Revisions:
     """The commit of a script folder, ``<sha>-dirty`` for files that differ from it."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | Path | None) -> None:
         self.folder = Path(folder) if isinstance(folder, (str, Path)) else None
         self._loaded = False
         self.head: str | None = None

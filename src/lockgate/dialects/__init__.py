@@ -23,4 +23,24 @@ def adapter_for(dialect, options: AdapterOptions | None = None) -> DialectAdapte
     return ADAPTERS.get(name, DialectAdapter)(options)
 
 
-__all__ = ["AdapterOptions", "DialectAdapter", "adapter_for", "ADAPTERS"]
+def adapter_class_for_url(url) -> type[DialectAdapter]:
+    """The adapter class for a URL, without connecting (a MariaDB server behind mysql:// gets MySQL's)."""
+    return ADAPTERS.get(url.get_backend_name(), DialectAdapter)
+
+
+def sql_dialect_for_url(url) -> str:
+    """The SQL dialect of a URL's database, for the splitter and script templates; "" for none."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url) if url else None
+    except Exception:  # text that is no URL: treated as none
+        return ""
+    if parsed is None:
+        return ""
+    backend = parsed.get_backend_name()
+    return ADAPTERS[backend].split_dialect if backend in ADAPTERS else backend
+
+
+__all__ = ["AdapterOptions", "DialectAdapter", "adapter_class_for_url", "adapter_for",
+           "sql_dialect_for_url", "ADAPTERS"]

@@ -104,6 +104,8 @@ class AdapterOptions:
     ddl_lock_timeout_ms: int | None = None
     #: How long one statement may run (PostgreSQL ``statement_timeout``), in ms.
     statement_timeout_ms: int | None = None
+    #: How long to wait for another process's lock on the database itself (SQLite), in seconds.
+    busy_timeout_s: float | None = None
 
 
 class DialectAdapter:
@@ -114,6 +116,8 @@ class DialectAdapter:
 
     #: SQLAlchemy dialect name this adapter serves.
     name = "default"
+    #: How messages name the database ("" : by SQLAlchemy's dialect name).
+    display_name = ""
     #: Whether DDL inside a transaction is rolled back with it. Where it is not,
     #: a failed script may leave part of its changes behind, and we say so;
     #: the engine also journals each script (started, then finished) there.
@@ -129,10 +133,75 @@ class DialectAdapter:
     def __init__(self, options: AdapterOptions | None = None):
         self.options = options or AdapterOptions()
 
-    def connect_args(self, driver: str, seconds: int) -> dict:
+    #: Whether the database can alter a column in place (SQLite rebuilds the table instead).
+    alters_columns = True
+    #: Whether the database adds an index of its own for each foreign key (InnoDB).
+    indexes_foreign_keys = False
+
+    def connect_args(self, driver: str, seconds: int, url=None) -> dict:
         """Arguments that make an unreachable server fail fast instead of hanging."""
         key = self.connect_timeout_args.get(driver)
         return {key: seconds} if key else {}
+
+    def prepare_engine(self, engine, driver: str, url) -> None:
+        """Called once on each engine lockgate makes, after :meth:`connect_args` were used."""
+
+    def table_name_limit(self, dialect) -> tuple[int | None, str]:
+        """The most a table name may take, and whether it counts ``bytes`` or ``characters``."""
+        return dialect.max_identifier_length, "characters"
+
+    def timestamp_type(self):
+        """The column type of the tracking table's ``applied_at`` (microseconds where possible)."""
+        import sqlalchemy as sa
+
+        return sa.DateTime()
+
+    def unique_constraints(self, inspector, table: str) -> list[dict]:
+        """A table's unique constraints, as the database really has them."""
+        try:
+            return inspector.get_unique_constraints(table)
+        except NotImplementedError:
+            return []
+
+    def model_differences(self, connection, upgrade_ops):
+        """Alembic's comparison of models and schema, without what this database cannot express."""
+        return upgrade_ops
+
+    #: Where a throwaway database for checks lives: ``"file"`` (a temporary file),
+    #: ``"server"`` (a database created and dropped on the target's server), or
+    #: None (lockgate cannot make one).
+    scratch: str | None = None
+
+    def drop_database_sql(self, name: str) -> str:
+        """How a scratch database is dropped, even while something is still connected."""
+        return f"DROP DATABASE IF EXISTS {name}"
+
+    @contextmanager
+    def connect(self, engine):
+        """A connection, or :class:`~lockgate.errors.DatabaseUnreachableError` in plain words."""
+        from sqlalchemy.exc import DBAPIError
+
+        from ..errors import DatabaseUnreachableError
+        from ..urls import safe_url, scrub
+
+        try:
+            connection = engine.connect()
+        except DBAPIError as exc:
+            detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), engine.url)
+            raise DatabaseUnreachableError(
+                f"Cannot connect to {safe_url(engine.url)}: {detail}. {self.reachability_hint(engine.url)}"
+            ) from None
+        with connection:
+            yield connection
+
+    def reachability_hint(self, url) -> str:
+        """What to check when connecting failed, with a command that checks it where there is one."""
+        return "Check that the server is running and that the URL (host, port, database, user) is right."
+
+    def server_hint(self, command: str) -> str:
+        """The hint for a server that a command-line tool can ping."""
+        return (f"Check that the server is running ({command} tells) and that the URL (host, port, "
+                "database, user) is right.")
 
     @contextmanager
     def session(self, connection: Connection):

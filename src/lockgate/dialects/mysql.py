@@ -9,7 +9,6 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
-from ..database import connect
 from .base import DialectAdapter, RunLock, lock_lost_error, lock_timeout_error
 
 
@@ -26,9 +25,37 @@ class MySQLAdapter(DialectAdapter):
 
     name = "mysql"
     transactional_ddl = False
+    display_name = "MySQL/MariaDB"
     split_dialect = "mysql"
+    indexes_foreign_keys = True
+    scratch = "server"
     connect_timeout_args = {"pymysql": "connect_timeout", "mysqldb": "connect_timeout",
                             "mariadbconnector": "connect_timeout"}
+
+    def connect_args(self, driver: str, seconds: int, url=None) -> dict:
+        args = super().connect_args(driver, seconds, url)
+        if _bounds_handshake(driver, url):
+            args["read_timeout"] = seconds
+        return args
+
+    def prepare_engine(self, engine, driver: str, url) -> None:
+        if _bounds_handshake(driver, url):
+            from sqlalchemy import event
+
+            event.listen(engine, "connect", _unbound_reads)
+
+    def table_name_limit(self, dialect) -> tuple[int | None, str]:
+        """64 characters (SQLAlchemy says 255, the limit of other identifiers)."""
+        return 64, "characters"
+
+    def timestamp_type(self):
+        """DATETIME(6): MySQL's DATETIME keeps whole seconds."""
+        from sqlalchemy.dialects.mysql import DATETIME
+
+        return DATETIME(fsp=6)
+
+    def reachability_hint(self, url) -> str:
+        return self.server_hint(f"`mysqladmin -h {url.host or 'localhost'} -P {url.port or 3306} ping`")
 
     def tracking_schema(self, connection, table: str) -> str | None:
         from ..errors import ConfigError
@@ -45,7 +72,7 @@ class MySQLAdapter(DialectAdapter):
 
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
-        with connect(engine) as connection:
+        with self.connect(engine) as connection:
             lock = _lock_name(connection, name)
             got = connection.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": lock}).scalar()
             if got != 1:
@@ -73,6 +100,23 @@ class MySQLAdapter(DialectAdapter):
         if row is None:
             return "another connection (the server did not say which)"
         return f"connection {row[0]} (user {row[1]} from {row[2]}, connected {row[3]} s ago)"
+
+
+def _bounds_handshake(driver: str, url) -> bool:
+    """PyMySQL's handshake is bounded by a read timeout unless the URL sets its own."""
+    return driver == "pymysql" and (url is None or "read_timeout" not in url.query)
+
+
+def _unbound_reads(dbapi_connection, connection_record) -> None:
+    """Lift PyMySQL's read timeout once connected: it only bounded the handshake.
+
+    PyMySQL's ``connect_timeout`` ends when TCP connects, so a server that
+    accepts and never answers (a MySQL URL aimed at PostgreSQL's port) would
+    hang the handshake for ever. Statements, which may rightly take long
+    (an ALTER TABLE on a big table), must not be cut off by that bound.
+    """
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = None
 
 
 class MySQLRunLock(RunLock):
@@ -140,6 +184,7 @@ class MariaDBAdapter(MySQLAdapter):
     """MariaDB behaves as MySQL for everything lockgate does today."""
 
     name = "mariadb"
+    display_name = "MariaDB"
 
 
 #: Statements after which MySQL has committed, whatever the open transaction

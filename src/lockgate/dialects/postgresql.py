@@ -8,7 +8,6 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
-from ..database import connect
 from ..sqlsplit import Statement
 from .base import DialectAdapter, RunLock, lock_identity, lock_key, lock_timeout_error
 
@@ -25,10 +24,22 @@ class PostgreSQLAdapter(DialectAdapter):
     """
 
     name = "postgresql"
+    display_name = "PostgreSQL"
     split_dialect = "postgresql"
     asynchronous_commits = True
+    scratch = "server"
     connect_timeout_args = {"psycopg": "connect_timeout", "psycopg2": "connect_timeout",
                             "pg8000": "timeout"}
+
+    def drop_database_sql(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+
+    def table_name_limit(self, dialect) -> tuple[int | None, str]:
+        """Bytes: NAMEDATALEN - 1, 63 unless the server was built otherwise (read on connecting)."""
+        return dialect.max_identifier_length, "bytes"
+
+    def reachability_hint(self, url) -> str:
+        return self.server_hint(f"`pg_isready -h {url.host or 'localhost'} -p {url.port or 5432}`")
 
     @contextmanager
     def session(self, connection):
@@ -112,7 +123,7 @@ class PostgreSQLAdapter(DialectAdapter):
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         key = lock_key(name)
-        with connect(engine) as connection:
+        with self.connect(engine) as connection:
             _no_prepared_statements(connection)
             started, delay, told = time.monotonic(), 0.02, False
             # Waiting in a loop of short transactions, not in one blocking call: a

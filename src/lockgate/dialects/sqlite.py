@@ -24,17 +24,74 @@ class SQLiteAdapter(DialectAdapter):
     """
 
     name = "sqlite"
+    display_name = "SQLite"
     split_dialect = "sqlite"
+    alters_columns = False
+    scratch = "file"
 
     @contextmanager
     def session(self, connection):
+        """Manual transactions, and as long a wait for another process's write lock as for the run lock.
+
+        sqlite3 waits 5 s for a locked database file and then fails, whatever
+        ``--lock-timeout`` says; the session's busy timeout follows it instead,
+        and the connection gets its own back afterwards (it may be the
+        application's).
+        """
         raw = connection.connection.driver_connection
         saved = raw.isolation_level
+        busy = raw.execute("PRAGMA busy_timeout").fetchone()[0]
         raw.isolation_level = None
+        if self.options.busy_timeout_s is not None:
+            raw.execute(f"PRAGMA busy_timeout = {_milliseconds(self.options.busy_timeout_s)}")
         try:
             yield connection
         finally:
             raw.isolation_level = saved
+            raw.execute(f"PRAGMA busy_timeout = {int(busy)}")
+
+    def table_name_limit(self, dialect) -> tuple[int | None, str]:
+        return None, "characters"  # SQLite has no limit
+
+    def unique_constraints(self, inspector, table: str) -> list[dict]:
+        """Unique constraints as SQLite itself lists them.
+
+        SQLAlchemy finds them by parsing the CREATE TABLE text and misses a
+        column's inline ``UNIQUE``; SQLite's index list marks every one (origin ``u``).
+        """
+        return _uniques(inspector.bind, table)
+
+    def model_differences(self, connection, upgrade_ops):
+        """Leave out what SQLite reflection cannot see or SQLite cannot change.
+
+        A column's inline ``UNIQUE`` is missed by SQLAlchemy's reflection, so
+        Alembic would report it missing on every comparison; and a primary-key
+        column without NOT NULL reads as nullable (an ``INTEGER PRIMARY KEY``
+        is the rowid and never NULL), which no script could change.
+        """
+        import sqlalchemy as sa
+        from alembic.operations import ops
+
+        kept = []
+        for op in upgrade_ops.ops:
+            if isinstance(op, ops.ModifyTableOps):
+                known = {tuple(u["column_names"]) for u in _uniques(connection, op.table_name)}
+                keys = set(sa.inspect(connection).get_pk_constraint(op.table_name)
+                           .get("constrained_columns") or ())
+                op.ops = [child for child in op.ops
+                          if not (isinstance(child, ops.CreateUniqueConstraintOp)
+                                  and tuple(child.columns) in known)
+                          and not _key_nullability(child, keys)]
+                if not op.ops:
+                    continue
+            kept.append(op)
+        return ops.UpgradeOps(ops=kept)
+
+    def reachability_hint(self, url) -> str:
+        folder = os.path.dirname(os.path.abspath(url.database or "")) or "."
+        return (f"Check that the folder {folder} exists and is writable (SQLite creates the file "
+                "itself), and that the path in the URL is right: sqlite:///relative.db or "
+                "sqlite:////absolute/path.db.")
 
     def database_missing(self, engine) -> bool:
         database = engine.url.database
@@ -114,6 +171,33 @@ class SQLiteRunLock(RunLock):
             raise lock_lost_error(f"its lock file {self.path} was deleted") from None
         if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
             raise lock_lost_error(f"its lock file {self.path} was replaced")
+
+
+def _uniques(connection, table: str) -> list[dict]:
+    from sqlalchemy import text
+
+    quoted = table.replace('"', '""')
+    uniques = []
+    for row in connection.execute(text(f'PRAGMA index_list("{quoted}")')).mappings():
+        if row["origin"] == "u":
+            name = row["name"].replace('"', '""')
+            info = connection.execute(text(f'PRAGMA index_info("{name}")')).mappings()
+            uniques.append({"column_names": [r["name"] for r in sorted(info, key=lambda r: r["seqno"])]})
+    return uniques
+
+
+def _key_nullability(operation, keys: set) -> bool:
+    """An Alembic "alter column" that only changes whether a primary-key column is nullable."""
+    from alembic.operations import ops
+
+    return (isinstance(operation, ops.AlterColumnOp) and operation.column_name in keys
+            and operation.modify_nullable is not None and operation.modify_type is None
+            and operation.modify_server_default is False and operation.modify_name is None)
+
+
+def _milliseconds(seconds: float) -> int:
+    """SQLite's busy timeout is a C int of milliseconds."""
+    return max(0, min(2**31 - 1, round(seconds * 1000)))
 
 
 def _try_lock(fcntl, handle) -> bool:

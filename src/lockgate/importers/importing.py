@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..output import format_resolution
 from . import alembic, yoyo
 from .writing import WrittenScript, assign_versions, imported_versions, write_scripts
 
@@ -84,4 +85,5 @@ def _write_new(tool: str, peers, into: Path, result: ImportResult) -> dict[str, 
 def _mark_applied(migrator, versions: list[str]) -> list[str]:
     """Record each version applied without running it, skipping those already recorded."""
     recorded = {a.version for a in migrator.applied()}
-    return [migrator.resolve(version, applied=True) for version in versions if version not in recorded]
+    return [format_resolution(migrator.resolve(version, applied=True))
+            for version in versions if version not in recorded]

@@ -21,6 +21,7 @@ import glob
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from .peer import PY, PeerScript, read_peer_ids
@@ -98,6 +99,7 @@ def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str
 def _convert(migration) -> PeerScript:
     migration.load()
     path = Path(migration.path)
+    upgrade: str | None
     if migration.is_raw_sql():
         upgrade, downgrade = _sql_files(path)
     else:
@@ -124,7 +126,7 @@ def _drop_directives(text: str) -> str:
 
 def _string_steps(steps) -> tuple[str | None, str | None]:
     """SQL for steps that are all strings with no ``ignore_errors``; (None, None) otherwise."""
-    leaves = []
+    leaves: list[Any] = []  # yoyo's MigrationStep objects
     for wrapper in steps:
         if not _collect_leaves(wrapper, leaves):
             return None, None

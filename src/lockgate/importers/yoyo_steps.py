@@ -22,7 +22,6 @@ import types
 from itertools import chain
 
 logger = logging.getLogger("lockgate.importers.yoyo")
-_MISSING = object()
 
 
 class _Step:
@@ -57,7 +56,7 @@ class _Group(_Step):
 class StepCollector:
     """What ``step()`` and ``group()`` add to, in the order the migration calls them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.steps: list[_Step] = []
 
     def add_step(self, apply, rollback=None, ignore_errors=None):
@@ -85,17 +84,20 @@ def collect_steps(source: str, name: str = "<yoyo migration>") -> list[_Step]:
         exec(compile(source, name, "exec"), namespace)
         return collector.steps
     stand_in = types.ModuleType("yoyo")
-    stand_in.step, stand_in.group = collector.add_step, collector.add_step_group
-    stand_in.transaction = collector.add_step_group
-    previous = sys.modules.get("yoyo", _MISSING)
+    vars(stand_in).update(step=collector.add_step, group=collector.add_step_group,
+                          transaction=collector.add_step_group)
+    had_yoyo = "yoyo" in sys.modules
+    previous = sys.modules.get("yoyo")  # None too when an import of yoyo is blocked
     sys.modules["yoyo"] = stand_in
     try:
         exec(compile(source, name, "exec"), namespace)
     finally:
-        if previous is _MISSING:
+        if not had_yoyo:
             sys.modules.pop("yoyo", None)
         else:
-            sys.modules["yoyo"] = previous
+            # typeshed types sys.modules as dict[str, ModuleType], but None is a
+            # documented value there (it makes the import fail) and is put back as found.
+            sys.modules["yoyo"] = previous  # type: ignore[assignment]
     return collector.steps
 
 

@@ -1,18 +1,25 @@
-"""``lockgate import alembic|yoyo DIR``: arguments and the call into :mod:`lockgate.importers`.
+"""``lockgate import alembic|yoyo DIR``: its arguments and its output.
 
-Kept here rather than in ``cli.py`` so the command line only registers it.
-Nothing here imports SQLAlchemy or the peer tools until the command runs.
+The command itself is in :mod:`.commands`. Nothing here imports SQLAlchemy or
+the peer tools until the command runs.
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .context import report
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..importers.importing import ImportResult
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
 
 
-def add_import_arguments(sub) -> None:
+def add_import_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("tool", choices=("alembic", "yoyo"), help="the tool the migrations are written for")
     sub.add_argument("folder", help="Alembic: the folder with alembic.ini, or its script folder "
                                     "(env.py, versions/); yoyo: the folder of migrations")
@@ -29,59 +36,28 @@ def add_import_arguments(sub) -> None:
                           "The tool's tables are only read")
 
 
-def run_import(args) -> int:
-    """Run the command with the parsed ``args``; prints what was written and marked."""
-    from .. import cli
-    from ..authoring import script_folder
-    from .importing import import_migrations
-
-    settings = cli.settings_from_args(args)
-    if args.into:
-        settings.package, settings.directory = None, os.path.abspath(args.into)
-        into = Path(settings.directory)
-    else:
-        into = script_folder(settings)
-    migrator = None
-    if args.mark_applied:
-        migrator, settings = cli.make_migrator(args, settings)
-    try:
-        result = import_migrations(args.tool, Path(args.folder), into,
-                                   dialect=args.dialect or _configured_dialect(settings),
-                                   migrator=migrator)
-    finally:
-        if migrator is not None:
-            migrator.engine.dispose()
-    _print(args, result, into)
-    return 0
-
-
-def _configured_dialect(settings) -> str | None:
+def import_dialect(settings: Settings) -> str | None:
+    """The dialect of the configured URL, if any."""
     from ..authoring import dialect_name
 
-    name = dialect_name(settings)
-    return name or None
+    return dialect_name(settings) or None
 
 
-def _print(args, result, into: Path) -> None:
+def print_import(args: argparse.Namespace, result: ImportResult, into: Path) -> None:
     """Written scripts and marked ones always; the rest unless --quiet."""
     word = "revision" if args.tool == "alembic" else "migration"
     for script in result.written:
         names = " + ".join(path.name for path in script.paths)
         print(f"{names}  ({args.tool} {word} {script.peer_id})")
     if result.already_imported:
-        _say(args, f"{result.already_imported} {word}(s) were imported into {into} before; "
-                          "not written again.")
+        report(args, f"{result.already_imported} {word}(s) were imported into {into} before; "
+                     "not written again.")
     if not result.written and not result.already_imported:
-        _say(args, "Nothing to import.")
+        report(args, "Nothing to import.")
     for line in result.marked:
         print(line)
     if args.mark_applied and not result.marked:
-        _say(args, "Nothing to mark applied: the database has every imported script it "
-                          f"needs recorded, or {args.tool} applied none.")
+        report(args, "Nothing to mark applied: the database has every imported script it "
+                     f"needs recorded, or {args.tool} applied none.")
     for note in result.notes:
-        _say(args, f"note: {note}")
-
-
-def _say(args, text: str) -> None:
-    if not args.quiet:
-        print(text)
+        report(args, f"note: {note}")
