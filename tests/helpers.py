@@ -158,3 +158,24 @@ def make_package(monkeypatch, tmp_path):
     yield make
     for module in [m for m in sys.modules if m.split(".")[0] in tops]:
         del sys.modules[module]
+
+
+@pytest.fixture
+def scratch_made(monkeypatch):
+    """The names of the scratch databases this test made, recorded as lockgate creates them.
+
+    A check that scratch databases are dropped looks at these names only, so
+    it cannot fail because of what other tests or tools do on the same server.
+    """
+    import lockgate.scratch
+
+    made: list[str] = []
+    original = lockgate.scratch._execute_admin
+
+    def recording(admin, url, statement, verb):
+        if verb == "create":
+            made.append(statement.split()[-1])
+        return original(admin, url, statement, verb)
+
+    monkeypatch.setattr(lockgate.scratch, "_execute_admin", recording)
+    return made

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from clihelpers import cli, write_ini
+from helpers import scratch_made  # noqa: F401  (a fixture)
 from lockgate import SQLFileSetUp
 from lockgate.snapshot import diff_snapshots, normalise_default, take_snapshot
 from lockgate.testing import IRREVERSIBLE, OK, head_matches_models, setup_equivalence, stairway
@@ -54,24 +55,15 @@ PLANTED = {
 }
 
 
-def _scratch_databases(db_servers, db_backend) -> set[str]:
-    """Scratch databases left on the server (none should be)."""
-    if db_backend == "sqlite":
-        return set()
-    server = db_servers.need(db_backend)
-    query = ("SELECT datname FROM pg_database" if db_backend == "postgresql"
-             else "SELECT schema_name FROM information_schema.schemata")
-    with server.engine.connect() as connection:
-        return {n for n in connection.execute(sa.text(query)).scalars() if n.startswith("lockgate_scratch_")}
-
-
-def test_example_passes_the_stairway(db_url, db_servers, db_backend):
-    before = _scratch_databases(db_servers, db_backend)
+def test_example_passes_the_stairway(db_url, db_servers, db_backend, scratch_made):
     report = stairway(db_url, EXAMPLE)
     assert report.ok, report.format()
     assert [s.outcome for s in report.steps] == [OK, OK, OK]
     assert "201008151030_tags_and_names.py" in report.format()
-    assert _scratch_databases(db_servers, db_backend) == before
+    if db_backend != "sqlite":
+        assert scratch_made, "no scratch database was made"
+        server = db_servers.need(db_backend)
+        assert not [name for name in scratch_made if server.database_exists(name)]
 
 
 @pytest.mark.parametrize("planted", list(PLANTED))

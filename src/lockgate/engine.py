@@ -8,7 +8,6 @@ printing is the command line's business.
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 
 from .config import (DEFAULT_LEGACY_TABLE, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, Settings,
                      check_table_name, parse_duration, parse_seconds)
@@ -20,7 +19,7 @@ from .errors import (ConnectionLostError, DriftError, HalfMigratedError, Irrever
 from .failures import translate
 from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
-from .records import RunResult, ScriptRun
+from .records import Resolution, RunResult, ScriptRun, SetupResult
 from .runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
 from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
@@ -30,31 +29,6 @@ from .vcs import Revisions
 
 def _no_progress(event: str, script: Script | None, **info) -> None:
     pass
-
-
-@dataclass
-class Resolution:
-    """What :meth:`DBMigrator.resolve` did: ``outcome`` is marked-applied, already-applied,
-    marked-reverted or not-recorded; ``was`` the row's state before (None: no row)."""
-
-    version: str
-    title: str | None
-    outcome: str
-    was: str | None = None
-
-
-@dataclass
-class SetupResult:
-    """What :meth:`DBMigrator.setup` did (true when it set up): ``how`` schema, scripts (ran) or
-    marked, None if nothing; ``adopted`` nous.migration rows; ``scripts`` run or marked."""
-
-    done: bool
-    adopted: int = 0
-    how: str | None = None
-    scripts: int = 0
-
-    def __bool__(self) -> bool:
-        return self.done
 
 
 class DBMigrator:

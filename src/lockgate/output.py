@@ -11,7 +11,7 @@ from .terminal import paint
 
 if TYPE_CHECKING:
     from .dialects.base import DialectAdapter
-    from .engine import Resolution, SetupResult
+    from .records import Resolution, SetupResult
     from .scripts import Script
 
 

@@ -77,3 +77,28 @@ class RunResult:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     rehearsal: bool = False
+
+
+@dataclass
+class Resolution:
+    """What :meth:`DBMigrator.resolve` did: ``outcome`` is marked-applied, already-applied,
+    marked-reverted or not-recorded; ``was`` the row's state before (None: no row)."""
+
+    version: str
+    title: str | None
+    outcome: str
+    was: str | None = None
+
+
+@dataclass
+class SetupResult:
+    """What :meth:`DBMigrator.setup` did (true when it set up): ``how`` schema, scripts (ran) or
+    marked, None if nothing; ``adopted`` nous.migration rows; ``scripts`` run or marked."""
+
+    done: bool
+    adopted: int = 0
+    how: str | None = None
+    scripts: int = 0
+
+    def __bool__(self) -> bool:
+        return self.done

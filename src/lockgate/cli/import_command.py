@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..output import format_resolution
 from .context import report
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ def print_import(args: argparse.Namespace, result: ImportResult, into: Path) -> 
                      "not written again.")
     if not result.written and not result.already_imported:
         report(args, "Nothing to import.")
-    for line in result.marked:
-        print(line)
+    for resolution in result.marked:
+        print(format_resolution(resolution))
     if args.mark_applied and not result.marked:
         report(args, "Nothing to mark applied: the database has every imported script it "
                      f"needs recorded, or {args.tool} applied none.")

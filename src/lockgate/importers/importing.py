@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..output import format_resolution
+from ..records import Resolution
 from . import alembic, yoyo
 from .writing import WrittenScript, assign_versions, imported_versions, write_scripts
 
@@ -28,7 +28,7 @@ class ImportResult:
 
     written: list[WrittenScript] = field(default_factory=list)
     already_imported: int = 0
-    marked: list[str] = field(default_factory=list)
+    marked: list[Resolution] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -82,8 +82,8 @@ def _write_new(tool: str, peers, into: Path, result: ImportResult) -> dict[str, 
     return {**before, **{w.peer_id: w.version for w in written}}
 
 
-def _mark_applied(migrator, versions: list[str]) -> list[str]:
+def _mark_applied(migrator, versions: list[str]) -> list[Resolution]:
     """Record each version applied without running it, skipping those already recorded."""
     recorded = {a.version for a in migrator.applied()}
-    return [format_resolution(migrator.resolve(version, applied=True))
+    return [migrator.resolve(version, applied=True)
             for version in versions if version not in recorded]
