@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from clihelpers import cli
+from helpers import engine  # noqa: F401  (a fixture)
 from lockgate import DBMigrator, DriftError, LockgateError, ScriptFailedError
 
 THREE = {
@@ -20,13 +21,6 @@ THREE = {
     "2_two.sql": "CREATE TABLE two (id INTEGER);\n",
     "3_three.sql": "CREATE TABLE three (id INTEGER);\n",
 }
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = sa.create_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 def catalog(engine) -> dict:

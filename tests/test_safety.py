@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from clihelpers import table_names
+
 from lockgate.database import create_engine_from_settings
 from lockgate.dialects import adapter_for
 
@@ -95,14 +97,6 @@ def _kill_inside_script(url: str, folder: Path, marker: Path) -> None:
     process.wait(10)
 
 
-def _tables(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def _versions(url: str) -> list[str]:
     engine = sa.create_engine(url)
     try:
@@ -119,14 +113,14 @@ def test_sigkill_inside_a_script(db_url, db_backend, make_scripts, tmp_path):
     assert _versions(db_url) in (["1"], ["1", "2"])
     if db_backend != "mariadb":
         # Transactional DDL: nothing of the killed script remains, nothing recorded.
-        assert "half" not in _tables(db_url)
+        assert "half" not in table_names(db_url)
         assert _versions(db_url) == ["1"]
         rerun = lockgate("--url", db_url, "--directory", str(folder), "upgrade")
         assert rerun.returncode == 0, rerun.stderr
-        assert "half" in _tables(db_url) and _versions(db_url) == ["1", "2"]
+        assert "half" in table_names(db_url) and _versions(db_url) == ["1", "2"]
         return
     # MariaDB committed the CREATE TABLE: the next run must stop and say so.
-    assert "half" in _tables(db_url)
+    assert "half" in table_names(db_url)
     stopped = lockgate("--url", db_url, "--directory", str(folder), "upgrade")
     assert stopped.returncode == 5, stopped.stderr
     assert "2" in stopped.stderr and "half" in stopped.stderr.lower() and "resolve" in stopped.stderr
@@ -142,7 +136,7 @@ def test_sigkill_inside_a_script(db_url, db_backend, make_scripts, tmp_path):
     assert resolved.returncode == 0, resolved.stderr
     rerun = lockgate("--url", db_url, "--directory", str(folder), "upgrade")
     assert rerun.returncode == 0, rerun.stderr
-    assert "half" in _tables(db_url) and _versions(db_url) == ["1", "2"]
+    assert "half" in table_names(db_url) and _versions(db_url) == ["1", "2"]
 
 
 def test_resolve_applied_marks_a_half_run_script_done_on_mariadb(mariadb_url, make_scripts, tmp_path):
@@ -169,7 +163,7 @@ def test_a_waiting_run_times_out_naming_the_holder(db_url, make_scripts):
     assert result.returncode == 4, result.stderr
     assert "lock" in result.stderr and "--lock-timeout" in result.stderr
     assert "Traceback" not in result.stderr
-    assert "first" not in _tables(db_url)
+    assert "first" not in table_names(db_url)
 
 
 @pytest.fixture(scope="module")

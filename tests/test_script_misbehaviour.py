@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from clihelpers import assert_clean_error, cli, engine_for
-from helpers import user_tables
+from clihelpers import app_tables, assert_clean_error, cli, engine_for
 
 LOG = "1_log.sql"
 LOG_SQL = "CREATE TABLE applied_log (v INTEGER NOT NULL);\n"
@@ -26,11 +25,6 @@ def tracked(url) -> list[str]:
             return sorted(connection.exec_driver_sql("SELECT version FROM lockgate_versions").scalars())
 
 
-def tables(url) -> set[str]:
-    with engine_for(url) as engine:
-        return user_tables(engine)
-
-
 @pytest.mark.parametrize("statement", ["COMMIT", "ROLLBACK", "commit /* half */ work", "BEGIN",
                                        "START TRANSACTION"])
 def test_transaction_control_inside_a_script_is_refused_before_anything_runs(
@@ -43,7 +37,7 @@ def test_transaction_control_inside_a_script_is_refused_before_anything_runs(
         "CREATE TABLE second_half (id INTEGER);\n")})
     result = run(capsys, db_url, folder, "upgrade")
     assert_clean_error(result, 2, "2_half.sql, line 2", "no-transaction")
-    assert tables(db_url) == set()  # not even the first script ran
+    assert app_tables(db_url) == set()  # not even the first script ran
     assert tracked(db_url) == []
 
 
@@ -55,7 +49,7 @@ def test_the_same_refusal_stops_a_rehearsal(capsys, db_url, db_backend, make_scr
         assert_clean_error(result, 1, "implicitly")
     else:
         assert_clean_error(result, 2, "2_half.sql, line 2")
-    assert tables(db_url) == set() and tracked(db_url) == []
+    assert app_tables(db_url) == set() and tracked(db_url) == []
 
 
 def test_a_whole_file_wrapper_is_accepted_and_stays_atomic(capsys, db_url, db_backend, make_scripts):
@@ -76,7 +70,7 @@ def test_a_statement_after_the_wrapper_is_refused(capsys, db_url, make_scripts):
                                       "CREATE TABLE b (id INTEGER);\n"})
     result = run(capsys, db_url, folder, "upgrade")
     assert_clean_error(result, 2, "1_w.sql, line 3")
-    assert tables(db_url) == set() and tracked(db_url) == []
+    assert app_tables(db_url) == set() and tracked(db_url) == []
 
 
 def test_transaction_control_is_allowed_in_a_no_transaction_script(capsys, db_url, make_scripts):
@@ -91,7 +85,7 @@ def test_use_of_another_database_is_refused_on_mariadb(capsys, mariadb_url, make
     folder = make_scripts({LOG: LOG_SQL, "2_use.sql": "USE mysql;\nCREATE TABLE lost (id INTEGER);\n"})
     result = run(capsys, mariadb_url, folder, "upgrade")
     assert_clean_error(result, 2, "2_use.sql, line 1", "USE")
-    assert tables(mariadb_url) == set() and tracked(mariadb_url) == []
+    assert app_tables(mariadb_url) == set() and tracked(mariadb_url) == []
 
 
 def test_use_in_a_no_transaction_script_cannot_move_the_tracking_table(capsys, mariadb_url, make_scripts):
@@ -150,13 +144,13 @@ def test_sys_exit_in_a_python_script_fails_it(capsys, db_url, db_backend, make_s
     folder = make_scripts({LOG: LOG_SQL, "2_exits.py": SYS_EXIT, "3_after.sql": "CREATE TABLE after (id INTEGER);"})
     result = run(capsys, db_url, folder, "upgrade")
     assert_clean_error(result, 1, "2_exits.py", "sys.exit(0)")
-    assert "after" not in tables(db_url)
+    assert "after" not in app_tables(db_url)
     if db_backend != "mariadb":
-        assert "before_exit" not in tables(db_url)
+        assert "before_exit" not in app_tables(db_url)
         assert tracked(db_url) == ["1"]
         return
     # MariaDB committed the CREATE TABLE before sys.exit(): the journal says so, and the next run stops.
-    assert "before_exit" in tables(db_url) and tracked(db_url) == ["1", "2"]
+    assert "before_exit" in app_tables(db_url) and tracked(db_url) == ["1", "2"]
     again = run(capsys, db_url, folder, "upgrade")
     assert_clean_error(again, 5, "resolve 2")
 
