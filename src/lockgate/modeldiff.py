@@ -107,10 +107,16 @@ def schema_delta(settings, *, shadow_url=None) -> SchemaDelta:
         migrator = DBMigrator.from_settings(settings, engine=engine)
         migrator.upgrade()
         exclude = {settings.table, settings.legacy_table}
-        return _compare(engine, metadata, exclude)
+        return compare_with_models(engine, metadata, exclude)
 
 
-def _compare(engine, metadata, exclude: set) -> SchemaDelta:
+def compare_with_models(engine, metadata, exclude: set) -> SchemaDelta:
+    """What the database behind ``engine`` lacks or has beyond ``metadata``: the one schema
+    comparison of ``check``, ``add_script`` and ``lockgate test --only models``.
+
+    :param exclude: tables to leave out (lockgate's own).
+    """
+    _require_alembic()
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
 
