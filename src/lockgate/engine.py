@@ -125,7 +125,7 @@ class DBMigrator:
     def plan(self, version=None, *, to=None) -> list[Script]:
         """The scripts ``upgrade`` would run, in order, without changing anything."""
         status = self.status()
-        applied = {s.version: s.applied for s in status.applied}
+        applied = {s.version: s.applied for s in status.recorded}
         return plan_upgrade([s.script for s in status.scripts if s.script], applied, version, to)
 
     # -- changing --------------------------------------------------------
@@ -275,7 +275,11 @@ class DBMigrator:
                 lock.barrier(connection)
                 self._pin(connection)
                 if self.tracking.exists(connection):
-                    return SetupResult(False)
+                    # An empty table is what a first upgrade that failed leaves behind:
+                    # the database is not set up yet.
+                    self.tracking.upgrade_format(connection)
+                    if self.tracking.read(connection, exists=True):
+                        return SetupResult(False)
                 if self.tracking.legacy_table(connection) is not None:
                     adopted = self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
                     return SetupResult(False, adopted=adopted or 0)

@@ -60,6 +60,12 @@ class Status:
 
     @property
     def applied(self) -> list[ScriptState]:
+        """Scripts recorded as applied (an unfinished one is not: see :attr:`unfinished`)."""
+        return [s for s in self.scripts if s.applied and s.applied.state == APPLIED]
+
+    @property
+    def recorded(self) -> list[ScriptState]:
+        """Every script with a tracking row, finished or not."""
         return [s for s in self.scripts if s.applied]
 
     @property

@@ -85,27 +85,33 @@ def explain_failure(exc: ScriptFailedError, migrator: DBMigrator, command: str) 
     done = len(completed.runs) if completed else 0
     text = f"script {exc.version} failed.\n{exc}\n"
     again = f"`lockgate {command}`"
+    reverting = command == "downgrade"
+    row = "it is still recorded as applied" if reverting else "it is not recorded as applied"
+    journal = "reverting" if reverting else "started"
     if migrator.adapter.transactional_ddl and not exc.partial:
-        text += (f"Its transaction was rolled back and it is not recorded as applied. "
-                 f"Fix it and run {again} again.")
+        text += f"Its transaction was rolled back and {row}. Fix it and run {again} again."
     elif migrator.adapter.transactional_ddl:
-        text += ("It is not recorded as applied. Undo the statements that stayed applied by hand "
+        text += (f"{row[0].upper()}{row[1:]}. Undo the statements that stayed applied by hand "
                  f"(or make them safe to repeat, e.g. IF NOT EXISTS), then run {again} again.")
     elif not exc.partial:
         text += ("Nothing of it stayed applied (no statement that commits implicitly had run), "
-                 f"and it is not recorded as applied. Fix it and run {again} again.")
+                 f"and {row}. Fix it and run {again} again.")
     elif exc.version == "setup":
         text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
                  "statements before the failing one stay applied. Check the schema, undo them "
                  "by hand, then run setup again.")
     else:
         text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
-                 "statements before the failing one stay applied; the script is recorded as started, and the next run will "
-                 "stop until you settle it. Check the schema, finish or undo the changes by hand, "
-                 f"then run `lockgate resolve {exc.version} --applied` or `--reverted`.")
+                 f"statements before the failing one stay applied; the script is recorded as {journal}, "
+                 "and the next run will stop until you settle it. Check the schema, finish or undo "
+                 f"the changes by hand, then run `lockgate resolve {exc.version} --applied` or `--reverted`.")
+    if not done and not reverting and "already exists" in str(exc) and not migrator.status().applied:
+        text += (" If this database already has the schema the scripts build (it was made before "
+                 "lockgate), record every script as applied without running it: `lockgate setup "
+                 "--mark-applied`.")
     if done:
         text += (f" The {done} script{'s' if done != 1 else ''} before it in this run "
-                 f"{'stay' if done != 1 else 'stays'} applied.")
+                 f"{'stay' if done != 1 else 'stays'} {'reverted' if reverting else 'applied'}.")
     return text
 
 

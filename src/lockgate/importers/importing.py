@@ -84,6 +84,6 @@ def _write_new(tool: str, peers, into: Path, result: ImportResult) -> dict[str, 
 
 def _mark_applied(migrator, versions: list[str]) -> list[Resolution]:
     """Record each version applied without running it, skipping those already recorded."""
-    recorded = {a.version for a in migrator.applied()}
+    recorded = {s.version for s in migrator.status().recorded}
     return [migrator.resolve(version, applied=True)
             for version in versions if version not in recorded]
