@@ -49,3 +49,28 @@ def test_an_unfinished_script_is_not_counted_as_applied(capsys, db_url, make_scr
     assert "1 applied" in status.out and "1 left unfinished" in status.out, str(status)
     summary = run(capsys, db_url, folder, "status", "--json").json()
     assert (summary["applied"], summary["unfinished"]) == (1, 1)
+
+
+ABC = {"1_a.sql": "CREATE TABLE a (id INTEGER);", "1_downgrade.sql": "DROP TABLE a;",
+       "2_b.sql": "CREATE TABLE b (id INTEGER);", "2_downgrade.sql": "DROP TABLE b;",
+       "3_c.sql": "CREATE TABLE c (id INTEGER);", "3_downgrade.sql": "DROP TABLE c;"}
+
+
+def test_upgrading_one_script_ahead_of_older_pending_ones_warns(capsys, sqlite_url, make_scripts):
+    folder = make_scripts(ABC)
+    result = run(capsys, sqlite_url, folder, "upgrade", "3")
+    assert result.code == 0, str(result)
+    assert "warning: Applying 3 alone: 1, 2 are older and still pending" in result.err
+    assert "upgrade --to 3" in result.err
+    quiet = run(capsys, sqlite_url, folder, "upgrade", "1")  # nothing older is pending
+    assert quiet.code == 0 and "warning" not in quiet.err, str(quiet)
+
+
+def test_reverting_one_script_under_newer_ones_warns(capsys, db_url, make_scripts):
+    folder = make_scripts(ABC)
+    assert run(capsys, db_url, folder, "upgrade").code == 0
+    result = run(capsys, db_url, folder, "downgrade", "2")
+    assert result.code == 0, str(result)
+    assert "warning: Reverting 2 alone: 3 was applied after it and stays applied" in result.err
+    assert "downgrade --to 1" in result.err
+    assert "warning" not in run(capsys, db_url, folder, "downgrade", "3").err  # the newest: in order

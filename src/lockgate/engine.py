@@ -17,7 +17,7 @@ from .dialects.base import NO_LOCK, AdapterOptions
 from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
                      LockgateError, LockLostError, ScriptFailedError, UnknownVersionError)
 from .failures import translate
-from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, parse_version,
+from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, order_warning, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .records import Resolution, RunResult, ScriptRun, SetupResult
 from .runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
@@ -147,6 +147,7 @@ class DBMigrator:
             plan = plan_upgrade(scripts, applied, version, to)
             result = RunResult(adopted=adopted)
             result.warnings = self._drift(scripts, applied, strict)
+            self._warn(result, order_warning(UPGRADE, plan, scripts, applied))
             if not plan:
                 result.message = nothing_to_do(scripts, applied, version, to)
             self._run(connection, lock, plan, UPGRADE, applied, result)
@@ -212,6 +213,8 @@ class DBMigrator:
                 )
             plan = [by_version[r.version] for r in rows]
             result = RunResult(adopted=adopted)
+            if version is not None:
+                self._warn(result, order_warning(DOWNGRADE, plan, scripts, applied))
             if not plan:
                 result.message = "Nothing to revert."
             self._run(connection, lock, plan, DOWNGRADE, applied, result)
@@ -357,6 +360,11 @@ class DBMigrator:
         return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(),
                             revisions=Revisions(plan[0].folder if plan else None),
                             progress=self.progress, rehearsal=rehearsal)
+
+    def _warn(self, result: RunResult, message: str | None) -> None:
+        if message:
+            result.warnings.append(message)
+            self.progress("warning", None, message=message)
 
     def _drift(self, scripts, applied, strict: bool) -> list[str]:
         messages = drift_messages(scripts, applied)

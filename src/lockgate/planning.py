@@ -191,6 +191,37 @@ def plan_downgrade(applied, by_version, version=None, to=None, all=False) -> lis
     return newest_first[:1]
 
 
+def order_warning(direction: str, plan: list, scripts: list[Script], applied) -> str | None:
+    """What running exactly one script (``upgrade V``, ``downgrade V``) does to the order, if anything.
+
+    :param plan: the one script about to run (empty: nothing to say).
+    """
+    if len(plan) != 1:
+        return None
+    target = plan[0]
+    if direction == "upgrade":
+        older = [s.version for s in scripts if s.number < target.number and s.version not in applied]
+        if not older:
+            return None
+        many = len(older) > 1
+        return (f"Applying {target.version} alone: {_listed(older)} {'are' if many else 'is'} older "
+                f"and still pending, so {'they' if many else 'it'} will run after it, out of order. "
+                f"To apply everything up to {target.version} in order, use `upgrade --to {target.version}`.")
+    newer = [a.version for a in applied_order(applied) if a.number > target.number]
+    if not newer:
+        return None
+    many = len(newer) > 1
+    before = [a.number for a in applied.values() if a.number < target.number]
+    back_to = f"`downgrade --to {max(before)}`" if before else "`downgrade --all`"
+    return (f"Reverting {target.version} alone: {_listed(newer)} {'were' if many else 'was'} applied "
+            f"after it and {'stay' if many else 'stays'} applied, and may depend on it. To revert "
+            f"newest first, down to and including {target.version}, use {back_to}.")
+
+
+def _listed(versions: list[str]) -> str:
+    return ", ".join(versions[:5]) + (", ..." if len(versions) > 5 else "")
+
+
 def unknown_version(number: int, known: dict, applied=None) -> UnknownVersionError:
     if applied and str(number) in applied:
         return UnknownVersionError(

@@ -41,7 +41,7 @@ class ProgressPrinter:
             self.line_open = False
         elif event == "waiting":
             print(f"Waiting for the migration lock, held by {info['holder']} ...", file=sys.stderr, flush=True)
-        elif event == "drift":
+        elif event in ("drift", "warning"):
             self.warn(info["message"])
 
     def _start(self, script: Script, info: dict[str, Any]) -> None:
