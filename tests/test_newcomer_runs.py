@@ -74,3 +74,14 @@ def test_reverting_one_script_under_newer_ones_warns(capsys, db_url, make_script
     assert "warning: Reverting 2 alone: 3 was applied after it and stays applied" in result.err
     assert "downgrade --to 1" in result.err
     assert "warning" not in run(capsys, db_url, folder, "downgrade", "3").err  # the newest: in order
+
+
+def test_a_dry_run_fails_where_the_upgrade_would(capsys, sqlite_url, make_scripts):
+    folder = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);",
+                           "2_broken.py": "def upgrade(connection)\n    pass\n"})
+    dry = run(capsys, sqlite_url, folder, "upgrade", "--dry-run")
+    real = run(capsys, sqlite_url, folder, "upgrade")
+    assert dry.code == real.code == 2, (str(dry), str(real))
+    assert "2_broken.py" in dry.err and "2_broken.py" in real.err
+    committing = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);\nCOMMIT;\nSELECT 1;"})
+    assert_clean_error(run(capsys, sqlite_url, committing, "upgrade", "--dry-run"), 2, "1_a.sql, line 2")

@@ -123,10 +123,17 @@ class DBMigrator:
         return verify(self.status())
 
     def plan(self, version=None, *, to=None) -> list[Script]:
-        """The scripts ``upgrade`` would run, in order, without changing anything."""
+        """The scripts ``upgrade`` would run, in order, without changing anything.
+
+        Everything the upgrade checks before it starts is checked here too
+        (Python scripts import, SQL files are UTF-8 and keep their transaction),
+        so a dry run fails where the upgrade would.
+        """
         status = self.status()
         applied = {s.version: s.applied for s in status.recorded}
-        return plan_upgrade([s.script for s in status.scripts if s.script], applied, version, to)
+        plan = plan_upgrade([s.script for s in status.scripts if s.script], applied, version, to)
+        precheck(plan, _load_modules(plan), UPGRADE, self.adapter.split_dialect)
+        return plan
 
     # -- changing --------------------------------------------------------
 
