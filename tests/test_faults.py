@@ -417,3 +417,31 @@ def test_a_script_connection_ended_mid_script_is_a_lost_connection(
     code, _, err = rerun.finish()
     assert code == 0, err
     assert sorted(rows(url, "SELECT v FROM applied_log")) == [1, 2, 3, 20]
+
+
+# -- Ctrl-C ------------------------------------------------------------------------
+
+SLEEPS = {"postgresql": ("SELECT pg_sleep(20)", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                                                "'%pg_sleep(20)%' AND pid <> pg_backend_pid()"),
+          "mariadb": ("SELECT SLEEP(20)", "SELECT count(*) FROM information_schema.PROCESSLIST WHERE "
+                                          "INFO LIKE '%SLEEP(20)%' AND ID <> CONNECTION_ID()")}
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, request, make_scripts):
+    url = request.getfixturevalue(f"{backend}_url")
+    sleep, running = SLEEPS[backend]
+    folder = make_scripts({"1_log.sql": "CREATE TABLE applied_log (v INTEGER NOT NULL);",
+                           "2_slow.sql": f"INSERT INTO applied_log (v) VALUES (2);\n{sleep};\n"})
+    command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: rows(url, running)[0], what="the slow statement")
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert time.monotonic() - started < 10, "the interrupt waited for the statement"
+    assert err.strip().splitlines() == ["lockgate: interrupted"], err
+    _wait_for(lambda: rows(url, running)[0] == 0, timeout=5, what="the statement to stop on the server")
+    assert rows(url, "SELECT version FROM lockgate_versions") == ["1"]
+    assert rows(url, "SELECT v FROM applied_log") == []

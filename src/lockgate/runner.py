@@ -181,7 +181,7 @@ class ScriptRunner:
             failure = self._failure(exc, script, body, connection,
                                     partial=mode == JOURNALED and effects.committed,
                                     journal_kept=mode == JOURNALED and effects.journal_committed)
-            self._drop(sink)
+            self._drop(sink, connection, exc)
             if journal and not effects.committed and isinstance(failure, ScriptFailedError):
                 self._take_back(connection, script.version, journal, failure)
             _raise(failure, exc)
@@ -216,7 +216,7 @@ class ScriptRunner:
             sink.commit()
         except BaseException as exc:
             failure = self._failure(exc, script, body, connection, partial=True)
-            self._drop(sink)
+            self._drop(sink, connection, exc)
             _raise(failure, exc)
         return elapsed
 
@@ -267,12 +267,20 @@ class ScriptRunner:
         self.close()
         return ConnectionSink(connection, owns_transaction=not self.rehearsal)
 
-    def _drop(self, sink: DriverBatch) -> None:
-        """Roll back a failed script's transaction; a pipeline is given up with it."""
-        if sink is self._batch:
+    def _drop(self, sink: DriverBatch, connection, exc: BaseException) -> None:
+        """Roll back a failed script's transaction; a pipeline is given up with it.
+
+        After an interrupt the statement may still be running: the adapter
+        stops it, and the connection is closed rather than reused (the server
+        rolls back what it had).
+        """
+        pipelined = sink is self._batch
+        if pipelined:
             self._batch = None
-            sink.abort()
-        elif not self.rehearsal:
+        interrupted = isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt)
+        if interrupted and self.adapter.cancel(connection):
+            connection.invalidate()
+        elif pipelined or not self.rehearsal:
             sink.abort()
 
     def close(self) -> None:

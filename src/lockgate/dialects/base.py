@@ -203,6 +203,16 @@ class DialectAdapter:
         return (f"Check that the server is running ({command} tells) and that the URL (host, port, "
                 "database, user) is right.")
 
+    def cancel(self, connection: Connection) -> bool:
+        """Stop the statement running on ``connection`` after an interrupt (Ctrl-C, SIGTERM).
+
+        Returns whether the connection must be dropped rather than rolled back.
+        The defaults rely on the driver (psycopg cancels on Ctrl-C; sqlite3
+        runs in this process); a server that goes on running the statement
+        for a client that left says how to stop it (MySQL's ``KILL QUERY``).
+        """
+        return False
+
     @contextmanager
     def session(self, connection: Connection):
         """Prepare a connection for a run and restore it afterwards."""

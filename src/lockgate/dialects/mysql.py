@@ -57,6 +57,30 @@ class MySQLAdapter(DialectAdapter):
     def reachability_hint(self, url) -> str:
         return self.server_hint(f"`mysqladmin -h {url.host or 'localhost'} -P {url.port or 3306} ping`")
 
+    @contextmanager
+    def session(self, connection):
+        """Note the connection's id, for :meth:`cancel` to name from a second connection."""
+        connection.info["lockgate_connection_id"] = connection.exec_driver_sql(
+            "SELECT CONNECTION_ID()").scalar()
+        connection.rollback()  # end the transaction that reading began
+        yield connection
+
+    def cancel(self, connection) -> bool:
+        """``KILL QUERY`` from a second connection: the server would finish the statement otherwise."""
+        from sqlalchemy.exc import DBAPIError
+
+        from ..errors import DatabaseUnreachableError
+
+        query = connection.info.get("lockgate_connection_id")
+        if query is None:
+            return True
+        try:
+            with self.connect(connection.engine) as other:
+                other.exec_driver_sql(f"KILL QUERY {int(query)}")
+        except (DBAPIError, DatabaseUnreachableError):
+            pass  # the server is gone or the query ended: nothing left to stop
+        return True  # the killed statement's answer is still unread on this connection
+
     def tracking_schema(self, connection, table: str) -> str | None:
         from ..errors import ConfigError
 
