@@ -75,7 +75,7 @@ def test_url_precedence(tmp_path, winner):
 def test_empty_environment_variables_are_unset(tmp_path):
     ini = write_ini(tmp_path / "dev.ini", "sqlite:///from-ini.sqlite")
     settings = load_settings(ini, environ={"LOCKGATE_URL": "", "DATABASE_URL": ""})
-    assert settings.url == "sqlite:///from-ini.sqlite"
+    assert settings.url == f"sqlite:///{tmp_path}/from-ini.sqlite"
     settings = load_settings(ini, environ={"LOCKGATE_URL": "", "DATABASE_URL": "sqlite:///env.sqlite"})
     assert settings.url == "sqlite:///env.sqlite"
 
@@ -142,7 +142,7 @@ def test_script_location_precedence(tmp_path):
 def test_migration_section_names(tmp_path, section):
     ini = write_ini(tmp_path / "dev.ini", "sqlite:///app.sqlite", section=section, extra="table = t1")
     settings = load_settings(ini, environ={})
-    assert (settings.url, settings.package, settings.table) == ("sqlite:///app.sqlite", "busy.migration", "t1")
+    assert (settings.url, settings.package, settings.table) == (f"sqlite:///{tmp_path}/app.sqlite", "busy.migration", "t1")
     assert settings.config_file == ini and settings.here == tmp_path
 
 
@@ -157,7 +157,7 @@ def test_lockgate_section_wins_over_the_old_names(tmp_path):
         package = busy.migration
         """)
     settings = load_settings(ini, environ={})
-    assert (settings.url, settings.package) == ("sqlite:///lockgate.sqlite", "busy.migration")
+    assert (settings.url, settings.package) == (f"sqlite:///{tmp_path}/lockgate.sqlite", "busy.migration")
 
 
 @pytest.mark.parametrize("app, app_section", [("app:main", "app:main"), ("main", "app:main"),
@@ -166,7 +166,7 @@ def test_app_names_the_section_with_sqlalchemy_settings(tmp_path, app, app_secti
     ini = write_ini(tmp_path / "dev.ini", "sqlite:///app.sqlite", app=app, app_section=app_section,
                     app_extra="sqlalchemy.pool_recycle = 60\nunrelated.key = ignored")
     settings = load_settings(ini, environ={})
-    assert settings.url == "sqlite:///app.sqlite"
+    assert settings.url == f"sqlite:///{tmp_path}/app.sqlite"
     assert settings.engine_options == {"sqlalchemy.pool_recycle": "60"}
 
 
@@ -183,7 +183,7 @@ def test_sqlalchemy_url_in_the_migration_section_overrides_the_apps(tmp_path):
                     app_extra="sqlalchemy.echo = true\nsqlalchemy.pool_recycle = 60",
                     extra="sqlalchemy.url = sqlite:///migrations.sqlite\nsqlalchemy.pool_recycle = 5")
     settings = load_settings(ini, environ={})
-    assert settings.url == "sqlite:///migrations.sqlite"
+    assert settings.url == f"sqlite:///{tmp_path}/migrations.sqlite"
     assert settings.engine_options == {"sqlalchemy.echo": "true", "sqlalchemy.pool_recycle": "5"}
 
     # Without `app` at all, the migration section is the whole story.
@@ -194,7 +194,7 @@ def test_sqlalchemy_url_in_the_migration_section_overrides_the_apps(tmp_path):
         directory = scripts
         """)
     settings = load_settings(alone, environ={})
-    assert settings.url == "sqlite:///alone.sqlite"
+    assert settings.url == f"sqlite:///{tmp_path}/alone.sqlite"
     assert settings.engine_options == {"sqlalchemy.pool_pre_ping": "true"}
     assert settings.directory == str(tmp_path / "scripts")
 
@@ -433,7 +433,7 @@ def test_pyproject_beside_the_ini_fills_in_what_the_ini_lacks(tmp_path):
         """)
     ini = write_ini(tmp_path / "dev.ini", "sqlite:///ini.sqlite", extra="vcs = git")
     settings = load_settings(ini, environ={})
-    assert (settings.url, settings.table, settings.vcs) == ("sqlite:///ini.sqlite", "from_pyproject", "git")
+    assert (settings.url, settings.table, settings.vcs) == (f"sqlite:///{tmp_path}/ini.sqlite", "from_pyproject", "git")
 
 
 def test_package_beside_pyproject_need_not_be_installed(tmp_path, sqlite_url, monkeypatch, capsys):

@@ -5,7 +5,8 @@ Precedence, highest first: command-line flags; ``LOCKGATE_URL`` then
 and ``[migration]`` are read too, for projects coming from nous.migration),
 with ``sqlalchemy.*`` taken from the section that ``app`` names; and
 ``[tool.lockgate]`` in the ``pyproject.toml`` beside the ini file (or in the
-current folder). The ini file is read with PasteDeploy's own loader, so
+current folder), then the ``[lockgate]`` (or ``[nous.migration]``) section of
+the ``setup.cfg`` there. Paths in a file are relative to that file. The ini file is read with PasteDeploy's own loader, so
 ``%(here)s``, ``set``/``get`` and ``use = config:other.ini`` mean what they
 mean to the application.
 """
@@ -23,6 +24,10 @@ from pathlib import Path
 from .errors import ConfigError
 
 MIGRATION_SECTIONS = ("lockgate", "nous.migration", "migration")
+#: Sections of setup.cfg read; a bare [migration] there is too likely another tool's.
+SETUP_CFG_SECTIONS = ("lockgate", "nous.migration")
+#: The ini file the seed's ``migrate`` reads when none is named.
+DEFAULT_CONFIG = "development.ini"
 DEFAULT_TABLE = "lockgate_versions"
 DEFAULT_LEGACY_TABLE = "versions"
 URL_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL")
@@ -61,8 +66,18 @@ class Settings:
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
     url_source: str | None = None
+    #: The default ini file that was looked for and is not there (``migrate`` run
+    #: without one): then a missing URL is really a missing file, and is told so.
+    default_config_missing: Path | None = None
 
     def require_url(self) -> str:
+        if not self.url and self.default_config_missing is not None:
+            missing = self.default_config_missing
+            raise ConfigError(
+                f"No configuration file: `migrate` reads {missing.name} from the current folder by "
+                f"default, and there is none in {missing.parent}. Pass the ini file: "
+                f"`migrate path/to/{missing.name} upgrade`, or --url."
+            )
         if not self.url:
             where = f" in {self.config_file}" if self.config_file else ""
             raise ConfigError(
@@ -73,6 +88,14 @@ class Settings:
         return self.url
 
 
+def missing_default_config(folder: Path | None = None) -> Path | None:
+    """``development.ini`` in ``folder`` (the current one) when it is not there, else None.
+
+    For the CLI to set :attr:`Settings.default_config_missing` when ``migrate``
+    falls back to the default file, so a missing URL names the missing file.
+    """
+    path = (folder or Path.cwd()) / DEFAULT_CONFIG
+    return None if path.is_file() else path.absolute()
 
 
 def check_table_name(name: str, dialect, *, companions: Iterable[str] = ()) -> None:
@@ -130,18 +153,12 @@ def load_settings(config_file: str | os.PathLike | None = None, *, flags: dict |
             f"The configuration file {config_file} does not exist. Give the path of your "
             "ini file (e.g. `migrate development.ini upgrade`), or use --url and --package."
         )
-    if ini_path is not None and ini_path.name == "pyproject.toml":
-        _apply(settings, _read_pyproject(ini_path), ini_path.parent, "pyproject.toml")
+    _apply_project_files(settings, ini_path.parent if ini_path else Path.cwd(), ini_path)
+    if ini_path is not None and ini_path.name != "pyproject.toml":
+        _apply(settings, _read_ini(ini_path), ini_path.parent, str(ini_path.name))
+    if ini_path is not None:
         settings.config_file = ini_path
         settings.here = ini_path.parent
-    else:
-        pyproject = (ini_path.parent if ini_path else Path.cwd()) / "pyproject.toml"
-        if pyproject.is_file():
-            _apply(settings, _read_pyproject(pyproject), pyproject.parent, "pyproject.toml")
-        if ini_path is not None:
-            _apply(settings, _read_ini(ini_path), ini_path.parent, str(ini_path.name))
-            settings.config_file = ini_path
-            settings.here = ini_path.parent
     for name in URL_ENVIRONMENT:
         if environment.get(name):
             settings.url, settings.url_source = environment[name], name
@@ -225,7 +242,47 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _apply_project_files(settings: Settings, folder: Path, config_path: Path | None) -> None:
+    """setup.cfg, then pyproject.toml (which wins), from the folder of the ini file.
+
+    Both hold settings that are not about deployment, kept with the project
+    rather than in each environment's ini file; a file named as the ini file
+    itself is read as that, not twice.
+    """
+    setup_cfg = folder / "setup.cfg"
+    if setup_cfg.is_file() and setup_cfg != config_path:
+        _apply(settings, _read_setup_cfg(setup_cfg), folder, "setup.cfg")
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        _apply(settings, _read_pyproject(pyproject), folder, "pyproject.toml")
+
+
+def sqlite_url_beside(url: str, base: Path) -> str:
+    """A SQLite URL with a relative file made absolute from ``base``, the config file's folder.
+
+    ``sqlite:///app.db`` in an ini file means the database beside that file:
+    resolved from the current folder instead, running from elsewhere would
+    silently create a new, empty database there. In-memory databases, absolute
+    paths, ``file:`` URIs and every other database are left as they are.
+    """
+    if not url.startswith("sqlite"):
+        return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # reported as a bad URL where it is used
+    database = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or not database or database == ":memory:"
+            or database.startswith("file:") or parsed.query.get("uri") or os.path.isabs(database)):
+        return url
+    return parsed.set(database=str((base / database).resolve())).render_as_string(hide_password=False)
+
+
 def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
+    """Set ``values`` from ``source``; paths in a file are relative to ``base``, its folder."""
     known = {f.name for f in fields(Settings)}
     # Scripts have one home: a source that names one overrides the other from below.
     if values.get("package") and not values.get("directory"):
@@ -240,6 +297,8 @@ def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
             continue
         if key not in known or key == "app":
             continue
+        if key == "url" and value and source != "command line":
+            value = sqlite_url_beside(value, base)
         if key == "directory" and value:
             value = str((base / value).resolve()) if not os.path.isabs(value) else value
         if key == "setup_sql" and value and not os.path.isabs(value) and not _RESOURCE.match(value):
@@ -262,6 +321,21 @@ def _read_pyproject(path: Path) -> dict:
         raise ConfigError(f"{path} cannot be read as TOML: {exc}. Fix the file and try again.") from exc
     section = data.get("tool", {}).get("lockgate", {})
     return {k: str(v) for k, v in section.items()}
+
+
+def _read_setup_cfg(path: Path) -> dict:
+    """The ``[lockgate]`` (or ``[nous.migration]``) section of a setup.cfg, or nothing.
+
+    Read raw, as setuptools reads the file: a ``%`` in it is just a ``%``.
+    """
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read as an ini file ({type(exc).__name__}). "
+                          "Fix the file and try again.") from None
+    section = next((s for s in SETUP_CFG_SECTIONS if parser.has_section(s)), None)
+    return dict(parser.items(section)) if section else {}
 
 
 def _read_ini(path: Path) -> dict:

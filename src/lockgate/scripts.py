@@ -32,11 +32,22 @@ from .errors import ConfigError, ScriptEncodingError, ScriptLayoutError, ScriptL
 #: zeros aside, as versions are numbers) could never be recorded.
 MAX_VERSION_DIGITS = 40
 #: One regex decides what looks like a script: leading digits, then the rest.
-SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)$")
+SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)\Z")
 _TITLE = re.compile(r"^_(?P<title>.+)$")
 _DIRECTIVE = re.compile(r"^--\s*lockgate:\s*(?P<words>[\w ,-]+?)\s*$", re.IGNORECASE)
 NO_TRANSACTION = "no-transaction"
 _IGNORED_SUFFIXES = ("~", ".pyc", ".pyo", ".bak", ".orig", ".swp", ".rej", ".tmp")
+#: Notes for people may sit beside the scripts: READMEs and text files are never scripts.
+_DOCUMENT_SUFFIXES = (".md", ".txt", ".rst")
+#: Files an operating system or a packaging tool leaves in any folder.
+_IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", "py.typed"})
+#: A file meant as a script whatever the case of its extension.
+_SCRIPT_LIKE = re.compile(r"\.(?:sql|py)\Z", re.IGNORECASE)
+#: Flyway's naming: V<version>__<title> (U for undo, R for repeatable, no version).
+_FLYWAY = re.compile(r"^(?P<kind>[VUR])(?P<version>[\d._]*)__(?P<title>.+)\.(?P<ext>sql|py)\Z", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: What a script name looks like, for messages about one that does not.
+SCRIPT_EXAMPLE = "<version>_<title>.sql or .py, e.g. 20240131120000_add_users.sql"
 
 KIND_SQL = "sql"
 KIND_PY = "py"
@@ -202,11 +213,66 @@ class ScriptSource:
 
 
 def is_ignored(name: str) -> bool:
-    return name.startswith((".", "_", "#")) or name.endswith(_IGNORED_SUFFIXES)
+    """Files that may sit among the scripts without being one: backups, dotfiles, READMEs, notes.
+
+    Everything else in a script folder must be a script or belong to one, so
+    that a misnamed script is reported instead of silently never running.
+    """
+    return (name.startswith((".", "_", "#")) or name.endswith(_IGNORED_SUFFIXES)
+            or name.lower().endswith(_DOCUMENT_SUFFIXES) or name.upper().startswith("README")
+            or name in _IGNORED_NAMES)
+
+
+def misnamed(name: str) -> str:
+    """Why a file that is neither a script nor ignorable is in the way, and how to fix it.
+
+    A file that was meant as a script but never matched the naming rules would
+    never run, and nobody would notice: each one is named with the rename that
+    makes it a script.
+    """
+    if _CONTROL.search(name):
+        return (f"{name!r}: the file name holds a line break or another control character; "
+                f"rename it to a plain script name ({SCRIPT_EXAMPLE})")
+    flyway = _FLYWAY.match(name)
+    if flyway:
+        return _flyway_advice(name, flyway)
+    if _SCRIPT_LIKE.search(name):
+        return _script_like_advice(name)
+    return (f"{name}: not a script, nor a file lockgate knows to leave alone; move it out of the "
+            "folder (scripts, their _upgrade.sql/_downgrade.sql files, READMEs, *.md and *.txt "
+            "notes and editor backups may stay)")
+
+
+def _flyway_advice(name: str, match: re.Match) -> str:
+    """The lockgate name for a file named the Flyway way (V1__init.sql)."""
+    kind, version, title, ext = match["kind"].upper(), match["version"], match["title"], match["ext"].lower()
+    if kind == "R" or not version.isdigit():
+        what = "repeatable migration, which lockgate does not have" if kind == "R" else "migration"
+        return (f"{name} looks like a Flyway {what}: lockgate versions are whole numbers, so give it "
+                f"one, e.g. 20240131120000_{title}.{ext}")
+    if kind == "U":
+        return (f"{name} looks like a Flyway undo migration: rename it {version}_downgrade.sql "
+                f"(the downgrade of {version}_<title>.sql)")
+    return f"{name} looks like a Flyway migration: rename it {version}_{title}.{ext}"
+
+
+def _script_like_advice(name: str) -> str:
+    """The rename that makes a .sql/.py file a script: a lower-case extension, or a version."""
+    stem, _, ext = name.rpartition(".")
+    if SCRIPT_NAME.match(f"{stem}.{ext.lower()}"):
+        return f"{name}: the extension must be lower-case: rename it {stem}.{ext.lower()}"
+    return (f"{name} has no version, and a script name starts with one: rename it, e.g. "
+            f"20240131120000_{stem.lstrip('_-. ') or 'title'}.{ext.lower()}")
 
 
 def classify(items, where: str) -> list[Script]:
-    """Group files into scripts; collect every rule broken before raising."""
+    """Group files into scripts; collect every rule broken before raising.
+
+    Every file must be a script, a script's ``_upgrade.sql``/``_downgrade.sql``,
+    or something :func:`is_ignored` lets be; any other file is a problem, since
+    a misnamed script would otherwise never run without a word. Names alone
+    decide: nothing is read, and a folder listing needs no stat per file.
+    """
     problems: list[str] = []
     mains: dict[int, list[tuple[str, str, Traversable]]] = {}
     extras: dict[int, dict[str, Traversable]] = {}
@@ -214,8 +280,9 @@ def classify(items, where: str) -> list[Script]:
         name = item.name
         if is_ignored(name) or not item.is_file():
             continue
-        match = SCRIPT_NAME.match(name)
+        match = None if _CONTROL.search(name) else SCRIPT_NAME.match(name)
         if not match:
+            problems.append(misnamed(name))
             continue
         digits = match["version"].lstrip("0") or "0"
         if len(digits) > MAX_VERSION_DIGITS:
