@@ -194,7 +194,7 @@ def test_migrate_without_arguments_upgrades_development_ini(tmp_path, db_url, mo
 def test_migrate_without_arguments_or_development_ini_is_a_clean_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     r = migrate(capsys)
-    assert_clean_error(r, 2, "No database URL is configured", prog="migrate")
+    assert_clean_error(r, 2, "reads development.ini from the current folder", str(tmp_path), prog="migrate")
 
 
 def test_seed_form_accepts_nous_migration_section(tmp_path, db_url, capsys):

@@ -427,8 +427,11 @@ SLEEPS = {"postgresql": ("SELECT pg_sleep(20)", "SELECT count(*) FROM pg_stat_ac
                                           "INFO LIKE '%SLEEP(20)%' AND ID <> CONNECTION_ID()")}
 
 
+@pytest.mark.parametrize("stop, code, said", [(signal.SIGINT, 130, "interrupted"),
+                                              (signal.SIGTERM, 143, "terminated")], ids=["ctrl-c", "sigterm"])
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
-def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, request, make_scripts):
+def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, stop, code, said, request,
+                                                                     make_scripts):
     url = request.getfixturevalue(f"{backend}_url")
     sleep, running = SLEEPS[backend]
     folder = make_scripts({"1_log.sql": "CREATE TABLE applied_log (v INTEGER NOT NULL);",
@@ -437,11 +440,11 @@ def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, req
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: rows(url, running)[0], what="the slow statement")
     started = time.monotonic()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert time.monotonic() - started < 10, "the interrupt waited for the statement"
-    assert err.strip().splitlines() == ["lockgate: interrupted"], err
+    assert err.strip().splitlines() == [f"lockgate: {said}"], err
     _wait_for(lambda: rows(url, running)[0] == 0, timeout=5, what="the statement to stop on the server")
     assert rows(url, "SELECT version FROM lockgate_versions") == ["1"]
     assert rows(url, "SELECT v FROM applied_log") == []

@@ -266,19 +266,18 @@ def sqlite_url_beside(url: str, base: Path) -> str:
     paths, ``file:`` URIs and every other database are left as they are.
     """
     if not url.startswith("sqlite"):
-        return url
+        return url  # only a file database has a path; no need to parse the others
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
+
+    from .dialects import adapter_class_for_url
 
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return url  # reported as a bad URL where it is used
-    database = parsed.database
-    if (parsed.get_backend_name() != "sqlite" or not database or database == ":memory:"
-            or database.startswith("file:") or parsed.query.get("uri") or os.path.isabs(database)):
-        return url
-    return parsed.set(database=str((base / database).resolve())).render_as_string(hide_password=False)
+    beside = adapter_class_for_url(parsed).url_beside(parsed, base)
+    return url if beside is parsed else beside.render_as_string(hide_password=False)
 
 
 def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:

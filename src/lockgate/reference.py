@@ -133,7 +133,8 @@ def _commands_section() -> list[str]:
 def _seed_commands_section() -> list[str]:
     return ["## The nous.migration spellings", "",
             "    migrate [CONFIG] [ACTION] [VERSION] [OPTIONS]", "",
-            "A first argument that is not a command is the configuration file (`-c CONFIG`); "
+            "A first argument that is an existing file or ends in .ini, .toml or .cfg is the "
+            "configuration file (`-c CONFIG`); "
             "without one, `development.ini` is used when it exists in the current folder. "
             "ACTION is any command above (default `upgrade`), with its arguments and options.", "",
             "    add_migration_script TITLE [CONFIG] [--type {sql,py,mixed}] [--edit]", "",

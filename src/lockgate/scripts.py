@@ -42,7 +42,6 @@ _DOCUMENT_SUFFIXES = (".md", ".txt", ".rst")
 #: Files an operating system or a packaging tool leaves in any folder.
 _IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", "py.typed"})
 #: A file meant as a script whatever the case of its extension.
-_SCRIPT_LIKE = re.compile(r"\.(?:sql|py)\Z", re.IGNORECASE)
 #: Flyway's naming: V<version>__<title> (U for undo, R for repeatable, no version).
 _FLYWAY = re.compile(r"^(?P<kind>[VUR])(?P<version>[\d._]*)__(?P<title>.+)\.(?P<ext>sql|py)\Z", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -223,12 +222,11 @@ def is_ignored(name: str) -> bool:
             or name in _IGNORED_NAMES)
 
 
-def misnamed(name: str) -> str:
-    """Why a file that is neither a script nor ignorable is in the way, and how to fix it.
+def misnamed(name: str) -> str | None:
+    """Why a file that was surely meant as a script is not one, and the rename that fixes it.
 
-    A file that was meant as a script but never matched the naming rules would
-    never run, and nobody would notice: each one is named with the rename that
-    makes it a script.
+    Such a file would never run, and nobody would notice. None for a file that
+    may rightly sit beside the scripts.
     """
     if _CONTROL.search(name):
         return (f"{name!r}: the file name holds a line break or another control character; "
@@ -236,11 +234,12 @@ def misnamed(name: str) -> str:
     flyway = _FLYWAY.match(name)
     if flyway:
         return _flyway_advice(name, flyway)
-    if _SCRIPT_LIKE.search(name):
-        return _script_like_advice(name)
-    return (f"{name}: not a script, nor a file lockgate knows to leave alone; move it out of the "
-            "folder (scripts, their _upgrade.sql/_downgrade.sql files, READMEs, *.md and *.txt "
-            "notes and editor backups may stay)")
+    stem, _, ext = name.rpartition(".")
+    if ext.lower() in ("sql", "py") and ext != ext.lower() and SCRIPT_NAME.match(f"{stem}.{ext.lower()}"):
+        return f"{name}: the extension must be lower-case: rename it {stem}.{ext.lower()}"
+    # Anything else may stay: a .sql file without a version is a file a mixed
+    # script runs with run_sql_file(), and notes of any kind are no scripts.
+    return None
 
 
 def _flyway_advice(name: str, match: re.Match) -> str:
@@ -256,22 +255,13 @@ def _flyway_advice(name: str, match: re.Match) -> str:
     return f"{name} looks like a Flyway migration: rename it {version}_{title}.{ext}"
 
 
-def _script_like_advice(name: str) -> str:
-    """The rename that makes a .sql/.py file a script: a lower-case extension, or a version."""
-    stem, _, ext = name.rpartition(".")
-    if SCRIPT_NAME.match(f"{stem}.{ext.lower()}"):
-        return f"{name}: the extension must be lower-case: rename it {stem}.{ext.lower()}"
-    return (f"{name} has no version, and a script name starts with one: rename it, e.g. "
-            f"20240131120000_{stem.lstrip('_-. ') or 'title'}.{ext.lower()}")
-
-
 def classify(items, where: str) -> list[Script]:
     """Group files into scripts; collect every rule broken before raising.
 
-    Every file must be a script, a script's ``_upgrade.sql``/``_downgrade.sql``,
-    or something :func:`is_ignored` lets be; any other file is a problem, since
-    a misnamed script would otherwise never run without a word. Names alone
-    decide: nothing is read, and a folder listing needs no stat per file.
+    A file that was surely meant as a script but breaks the naming rules (see
+    :func:`misnamed`) is a problem, since it would otherwise never run without
+    a word. Names alone decide: nothing is read, and a folder listing needs no
+    stat per file.
     """
     problems: list[str] = []
     mains: dict[int, list[tuple[str, str, Traversable]]] = {}
@@ -282,7 +272,9 @@ def classify(items, where: str) -> list[Script]:
             continue
         match = None if _CONTROL.search(name) else SCRIPT_NAME.match(name)
         if not match:
-            problems.append(misnamed(name))
+            problem = misnamed(name)
+            if problem:
+                problems.append(problem)
             continue
         digits = match["version"].lstrip("0") or "0"
         if len(digits) > MAX_VERSION_DIGITS:

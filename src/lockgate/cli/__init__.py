@@ -12,11 +12,15 @@ the settings and the migrator; :mod:`.progress` shows a run as it goes.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .commands import COMMANDS, run_command
 from .context import make_migrator, settings_from_args
-from .parser import ALIASES, EXIT_CODES, build_parser, normalise_argv
+from .parser import ALIASES, EXIT_CODES, UnknownCommand, build_parser, normalise_argv
 
 __all__ = ["ALIASES", "COMMANDS", "EXIT_CODES", "add_migration_script_main", "build_parser", "main",
            "make_migrator", "migrate_main", "normalise_argv", "run_command", "settings_from_args"]
@@ -25,15 +29,27 @@ __all__ = ["ALIASES", "COMMANDS", "EXIT_CODES", "add_migration_script_main", "bu
 def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: bool = False) -> int:
     argv = normalise_argv(sys.argv[1:] if argv is None else argv, seed_defaults=seed_defaults)
     parser = build_parser(prog)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UnknownCommand as exc:  # one line naming the right command; no usage block to scroll past
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
     if not args.command:
         parser.print_help(sys.stderr)
         return 2
     args.command = ALIASES.get(args.command, args.command)
+    from ..config import missing_default_config
     from ..errors import LockgateError
 
+    # `migrate` reads development.ini by default: with none here, say so rather than "no URL".
+    args.default_config_missing = (missing_default_config() if seed_defaults
+                                   and not (args.config or args.url) else None)
     try:
-        return run_command(args)
+        with _terminate_as_interrupt():
+            return run_command(args)
+    except Terminated:
+        print(f"{prog}: terminated", file=sys.stderr)
+        return 143
     except LockgateError as exc:
         if args.verbose:
             import traceback
@@ -55,16 +71,54 @@ def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: b
         return 1
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the statement stops on the server and the script rolls back."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM (a deploy tool stopping lockgate) raises :class:`Terminated`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def migrate_main(argv: list[str] | None = None) -> int:
     """The seed's ``migrate [CONFIG] [ACTION] [VERSION]``."""
     return main(argv, prog="migrate", seed_defaults=True)
 
 
+ADD_MIGRATION_SCRIPT_USAGE = "usage: add_migration_script TITLE [CONFIG] [--type sql|py|mixed] [--edit]"
+
+ADD_MIGRATION_SCRIPT_HELP = f"""\
+{ADD_MIGRATION_SCRIPT_USAGE}
+
+Create a new migration script: the same as `lockgate -c CONFIG add_script TITLE`.
+
+  TITLE                 what the script does; the file name is a slug of it
+  CONFIG                ini file or pyproject.toml (default development.ini when it exists)
+  --type sql|py|mixed   sql (default), py, or mixed (Python running SQL files)
+  --edit                open $VISUAL/$EDITOR (only on a terminal)
+"""
+
+
 def add_migration_script_main(argv: list[str] | None = None) -> int:
     """The seed's ``add_migration_script TITLE [CONFIG]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help"):  # asked for help: give it, and succeed
+        print(ADD_MIGRATION_SCRIPT_HELP, end="")
+        return 0
     if not argv or argv[0].startswith("-"):
-        print("usage: add_migration_script TITLE [CONFIG] [--type sql|py|mixed] [--edit]", file=sys.stderr)
+        print(ADD_MIGRATION_SCRIPT_USAGE, file=sys.stderr)
         return 2
     title, rest = argv[0], argv[1:]
     config = rest.pop(0) if rest and not rest[0].startswith("-") else None

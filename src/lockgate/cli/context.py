@@ -24,6 +24,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     flags = {"url": args.url, "table": args.table, "lock_timeout": args.lock_timeout,
              "ddl_lock_timeout": args.ddl_lock_timeout, "statement_timeout": args.statement_timeout}
     settings = load_settings(args.config, flags=flags)
+    settings.default_config_missing = getattr(args, "default_config_missing", None)
     if args.package:
         settings.package, settings.directory = args.package, None
     elif args.directory:

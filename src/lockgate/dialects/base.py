@@ -146,6 +146,11 @@ class DialectAdapter:
     def prepare_engine(self, engine, driver: str, url) -> None:
         """Called once on each engine lockgate makes, after :meth:`connect_args` were used."""
 
+    @classmethod
+    def url_beside(cls, url, base):
+        """The URL with a relative file path made relative to ``base`` (a config file's folder)."""
+        return url
+
     def table_name_limit(self, dialect) -> tuple[int | None, str]:
         """The most a table name may take, and whether it counts ``bytes`` or ``characters``."""
         return dialect.max_identifier_length, "characters"

@@ -93,6 +93,14 @@ class SQLiteAdapter(DialectAdapter):
                 "itself), and that the path in the URL is right: sqlite:///relative.db or "
                 "sqlite:////absolute/path.db.")
 
+    @classmethod
+    def url_beside(cls, url, base):
+        database = url.database
+        if (not database or database == ":memory:" or database.startswith("file:")
+                or url.query.get("uri") or os.path.isabs(database)):
+            return url
+        return url.set(database=str((base / database).resolve()))
+
     def database_missing(self, engine) -> bool:
         database = engine.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
