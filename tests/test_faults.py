@@ -21,6 +21,10 @@ import sqlalchemy as sa
 
 from lockgate.dialects.base import lock_key
 
+#: Each server, with its marker, for tests that pick their database by name.
+SERVERS = [pytest.param("postgresql", marks=pytest.mark.postgresql),
+           pytest.param("mariadb", marks=pytest.mark.mariadb)]
+
 WAITING_SCRIPT = """\
 import os
 import time
@@ -122,25 +126,6 @@ def _lock_backend(url: str) -> int:
         what="the lock holder")
 
 
-def test_postgresql_lock_lost_by_termination_stops_the_run_and_a_second_runner_finishes(
-        postgresql_url, make_scripts, tmp_path):
-    folder = three_scripts(make_scripts)
-    first = Runner(postgresql_url, folder, tmp_path / "a")
-    first.wait_inside()
-    execute(postgresql_url, "SELECT pg_terminate_backend(:pid)", pid=_lock_backend(postgresql_url))
-    second = Runner(postgresql_url, folder, tmp_path / "b")
-    time.sleep(0.5)  # the second runner has the lock and waits for the first one's open script
-    assert second.process.poll() is None
-    first.release()
-    code, _, err = first.finish()
-    assert code == 4, err
-    assert "lost the migration lock" in err
-    assert_clean(err)
-    code, _, err = second.finish()
-    assert code == 0, err
-    assert_exactly_once(postgresql_url)
-
-
 def test_postgresql_idle_in_transaction_timeout_does_not_end_the_lock(postgresql_url, make_scripts, tmp_path):
     database = sa.engine.make_url(postgresql_url).database
     execute(postgresql_url, f'ALTER DATABASE "{database}" SET idle_in_transaction_session_timeout = 300')
@@ -190,15 +175,24 @@ def _lock_connection(url: str) -> int:
                      what="the lock holder")
 
 
-def test_mariadb_lock_lost_by_kill_stops_the_run_and_a_second_runner_finishes(
-        mariadb_url, make_scripts, tmp_path):
+def _end_lock_session(backend: str, url: str) -> None:
+    """What a DBA, a pooler or a timeout does: end the session that holds the run lock."""
+    if backend == "postgresql":
+        execute(url, "SELECT pg_terminate_backend(:pid)", pid=_lock_backend(url))
+    else:
+        execute(url, f"KILL {int(_lock_connection(url))}")
+
+
+@pytest.mark.parametrize("backend", SERVERS)
+def test_a_lost_lock_stops_the_run_and_a_second_runner_finishes(backend, request, make_scripts, tmp_path):
+    url = request.getfixturevalue(f"{backend}_url")
     folder = three_scripts(make_scripts)
-    first = Runner(mariadb_url, folder, tmp_path / "a")
+    first = Runner(url, folder, tmp_path / "a")
     first.wait_inside()
-    execute(mariadb_url, f"KILL {int(_lock_connection(mariadb_url))}")
-    second = Runner(mariadb_url, folder, tmp_path / "b")
-    time.sleep(0.5)
-    assert second.process.poll() is None  # it waits for the first runner's script connection
+    _end_lock_session(backend, url)
+    second = Runner(url, folder, tmp_path / "b")
+    time.sleep(0.5)  # the second runner has the lock and waits for the first one's open script
+    assert second.process.poll() is None
     first.release()
     code, _, err = first.finish()
     assert code == 4, err
@@ -206,7 +200,7 @@ def test_mariadb_lock_lost_by_kill_stops_the_run_and_a_second_runner_finishes(
     assert_clean(err)
     code, _, err = second.finish()
     assert code == 0, err
-    assert_exactly_once(mariadb_url)
+    assert_exactly_once(url)
 
 
 def test_mariadb_short_wait_timeout_does_not_end_the_lock(mariadb_url, make_scripts, tmp_path):
@@ -382,7 +376,7 @@ ENDING = {"postgresql": ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend
           "mariadb": ("SELECT CONNECTION_ID()", "KILL {}")}
 
 
-@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("backend", SERVERS)
 def test_a_script_connection_ended_mid_script_is_a_lost_connection(
         backend, request, make_scripts, tmp_path, monkeypatch):
     url = request.getfixturevalue(f"{backend}_url")
@@ -429,7 +423,7 @@ SLEEPS = {"postgresql": ("SELECT pg_sleep(20)", "SELECT count(*) FROM pg_stat_ac
 
 @pytest.mark.parametrize("stop, code, said", [(signal.SIGINT, 130, "interrupted"),
                                               (signal.SIGTERM, 143, "terminated")], ids=["ctrl-c", "sigterm"])
-@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("backend", SERVERS)
 def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, stop, code, said, request,
                                                                      make_scripts):
     url = request.getfixturevalue(f"{backend}_url")
