@@ -85,3 +85,22 @@ def test_a_dry_run_fails_where_the_upgrade_would(capsys, sqlite_url, make_script
     assert "2_broken.py" in dry.err and "2_broken.py" in real.err
     committing = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);\nCOMMIT;\nSELECT 1;"})
     assert_clean_error(run(capsys, sqlite_url, committing, "upgrade", "--dry-run"), 2, "1_a.sql, line 2")
+
+
+def test_downgrade_dry_run_shows_what_it_would_revert_and_changes_nothing(capsys, db_url, make_scripts):
+    folder = make_scripts(ABC)
+    assert run(capsys, db_url, folder, "upgrade").code == 0
+    preview = run(capsys, db_url, folder, "downgrade", "--to", "1", "--dry-run")
+    assert preview.code == 0, str(preview)
+    assert "Would revert 2 scripts:" in preview.out
+    assert preview.out.index("-- 3 c") < preview.out.index("-- 2 b")  # newest first
+    assert "DROP TABLE c;" in preview.out and "CREATE TABLE" not in preview.out
+    as_json = run(capsys, db_url, folder, "downgrade", "--all", "--dry-run", "--json").json()
+    assert [s["version"] for s in as_json] == ["3", "2", "1"]
+    assert run(capsys, db_url, folder, "status", "--json").json()["applied"] == 3  # nothing changed
+
+
+def test_downgrade_dry_run_refuses_what_the_downgrade_would(capsys, sqlite_url, make_scripts):
+    folder = make_scripts({"1_a.sql": "CREATE TABLE a (id INTEGER);"})
+    assert run(capsys, sqlite_url, folder, "upgrade").code == 0
+    assert_clean_error(run(capsys, sqlite_url, folder, "downgrade", "--dry-run"), 1, "irreversible")

@@ -208,17 +208,9 @@ class DBMigrator:
         :raises IrreversibleScriptError: naming scripts without a downgrade.
         """
         scripts = self.scripts()
-        by_version = {s.version: s for s in scripts}
         with self._writing() as (lock, connection):
             applied, adopted = self._prepare(connection, scripts, lock)
-            rows = plan_downgrade(applied, by_version, version, to, all)
-            missing = [r.version for r in rows if r.version not in by_version]
-            if missing:
-                raise UnknownVersionError(
-                    f"Cannot revert {', '.join(missing)}: applied, but its script is no longer in "
-                    f"{self.source}. Restore the file (e.g. from version control) to revert it."
-                )
-            plan = [by_version[r.version] for r in rows]
+            plan = self._revert_plan(scripts, applied, version, to, all)
             result = RunResult(adopted=adopted)
             if version is not None:
                 self._warn(result, order_warning(DOWNGRADE, plan, scripts, applied))
@@ -226,6 +218,29 @@ class DBMigrator:
                 result.message = "Nothing to revert."
             self._run(connection, lock, plan, DOWNGRADE, applied, result)
         return result
+
+    def plan_revert(self, version=None, *, to=None, all: bool = False) -> list[Script]:
+        """The scripts ``downgrade`` would revert, newest first, without changing anything.
+
+        Everything the downgrade checks before it starts is checked here too.
+        """
+        scripts = self.scripts()
+        status = self.status()
+        plan = self._revert_plan(scripts, {s.version: s.applied for s in status.recorded}, version, to, all)
+        modules = _load_modules(plan)
+        _check_reversible(plan, modules)
+        precheck(plan, modules, DOWNGRADE, self.adapter.split_dialect)
+        return plan
+
+    def _revert_plan(self, scripts, applied, version, to, all) -> list[Script]:
+        by_version = {s.version: s for s in scripts}
+        rows = plan_downgrade(applied, by_version, version, to, all)
+        missing = [r.version for r in rows if r.version not in by_version]
+        if missing:
+            raise UnknownVersionError(
+                f"Cannot revert {', '.join(missing)}: applied, but its script is no longer in "
+                f"{self.source}. Restore the file (e.g. from version control) to revert it.")
+        return [by_version[r.version] for r in rows]
 
     def resolve(self, version, *, applied: bool) -> Resolution:
         """Settle a script by hand after a run stopped inside it (or mark one applied/reverted).

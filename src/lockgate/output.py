@@ -92,15 +92,17 @@ def format_verification(found: Verification) -> str:
     return "\n".join(lines)
 
 
-def format_plan(plan: list[Script], adapter: DialectAdapter) -> str:
-    """What ``upgrade --dry-run`` shows: the scripts in order, with the SQL of SQL scripts."""
+def format_plan(plan: list[Script], adapter: DialectAdapter, direction: str = "upgrade") -> str:
+    """What ``--dry-run`` shows: the scripts in order, with the SQL of SQL scripts (or their downgrades)."""
+    reverting = direction == "downgrade"
     if not plan:
-        return "Nothing to apply."
-    parts = [f"Would apply {len(plan)} script{'s' if len(plan) != 1 else ''}:"]
+        return "Nothing to revert." if reverting else "Nothing to apply."
+    parts = [f"Would {'revert' if reverting else 'apply'} {len(plan)} script{'s' if len(plan) != 1 else ''}:"]
     for script in plan:
-        parts.append(f"\n-- {script.version} {script.title} ({script.kind}, {script.main_file.name})")
+        item = script.sql_files["downgrade"] if reverting and script.kind == "sql" else script.main_file
+        parts.append(f"\n-- {script.version} {script.title} ({script.kind}, {item.name})")
         if script.kind == "sql":
-            parts.append(script.main_file.read_text(encoding="utf-8-sig").rstrip())
+            parts.append(item.read_text(encoding="utf-8-sig").rstrip())
         else:
             parts.append("-- (Python: its SQL is known only when it runs)")
     return "\n".join(parts)

@@ -30,6 +30,8 @@ def upgrade_arguments(sub: argparse.ArgumentParser) -> None:
 
 def downgrade_arguments(sub: argparse.ArgumentParser) -> None:
     _json_run(sub)
+    sub.add_argument("--dry-run", action="store_true",
+                     help="print the scripts it would revert and their downgrade SQL; change nothing")
     sub.add_argument("version", nargs="?", help="exactly this script")
     sub.add_argument("--to", metavar="VERSION", help="revert every script applied after VERSION")
     sub.add_argument("--all", action="store_true", help="revert every applied script")

@@ -79,6 +79,11 @@ def _nothing_to_do(args: argparse.Namespace, settings: Settings) -> bool:
 
 def downgrade(args: argparse.Namespace) -> int:
     with open_migrator(args, settings_from_args(args)) as migrator:
+        if args.dry_run:
+            plan = migrator.plan_revert(args.version, to=args.to, all=args.all)
+            print(output.to_json([output.script_dict(s) for s in plan]) if args.json
+                  else output.format_plan(plan, migrator.adapter, "downgrade"))
+            return 0
         result = migrator.downgrade(args.version, to=args.to, all=args.all)
     _print_run(args, result)
     return 0
