@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import LockgateError, TransactionControlError
-from .sqlsplit import MYSQL, POSTGRESQL, SQLITE, STANDARD, Statement, TextSource, iter_statements, sql_kind
+from .sqlsplit import MYSQL, POSTGRESQL, STANDARD, Statement, TextSource, iter_statements, sql_kind
 
 __all__ = [
     "KINDS",
