@@ -167,15 +167,15 @@ def scratch_made(monkeypatch):
     A check that scratch databases are dropped looks at these names only, so
     it cannot fail because of what other tests or tools do on the same server.
     """
-    import lockgate.scratch
+    import lockgate.schema.scratch
 
     made: list[str] = []
-    original = lockgate.scratch._execute_admin
+    original = lockgate.schema.scratch._execute_admin
 
     def recording(admin, url, statement, verb):
         if verb == "create":
             made.append(statement.split()[-1])
         return original(admin, url, statement, verb)
 
-    monkeypatch.setattr(lockgate.scratch, "_execute_admin", recording)
+    monkeypatch.setattr(lockgate.schema.scratch, "_execute_admin", recording)
     return made

@@ -18,7 +18,7 @@ import pytest
 from clihelpers import assert_clean_error, cli, console_script, isolated_cli, migrate, run_process  # noqa: F401
 from helpers import make_package  # noqa: F401  (fixture)
 from lockgate import DBMigrator
-from lockgate.authoring import INSTALLED_HINT, _write_all, add_script, slugify
+from lockgate.authoring.new_script import INSTALLED_HINT, _write_all, add_script, slugify
 from lockgate.config import Settings
 from lockgate.errors import AuthoringError
 

@@ -1,4 +1,4 @@
-"""SQL scripts run straight on the driver (lockgate.batch): failures, timing, commits.
+"""SQL scripts run straight on the driver (lockgate.dialects.sink): failures, timing, commits.
 
 On PostgreSQL with psycopg 3 the statements of a script are pipelined, so
 these tests check that errors still name the exact statement, also past the
@@ -20,7 +20,7 @@ from helpers import (
     user_tables,
 )
 from lockgate import ScriptFailedError
-from lockgate.batch import PipelinedBatch
+from lockgate.dialects.pipeline import PipelinedBatch
 
 
 def test_a_failure_after_many_statements_names_its_line_and_leaves_nothing(engine, make_scripts):

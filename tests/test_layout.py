@@ -88,17 +88,48 @@ def test_no_import_cycles():
     assert cycles(project_imports()) == []
 
 
-#: What the adapters may build on: the error tree, the splitter, the run's sink and rows.
-ADAPTER_MAY_IMPORT = {"lockgate.errors", "lockgate.sqlsplit", "lockgate.batch", "lockgate.tracking",
-                      "lockgate.records", "lockgate.urls"}
+#: The layers, top to bottom, as docs/architecture.md draws them: a module imports
+#: only from its own layer or the layers below it.
+LAYERS = [
+    ("command line", ["lockgate", "lockgate.__main__", "lockgate.cli", "lockgate.output", "lockgate.terminal",
+                      "lockgate.reference"]),
+    ("tools", ["lockgate.authoring", "lockgate.importers", "lockgate.schema", "lockgate.testing",
+               "lockgate.pytest_plugin"]),
+    ("library", ["lockgate.engine", "lockgate.quickread"]),
+    ("run path", ["lockgate.run"]),
+    ("settings and databases", ["lockgate.config", "lockgate.failures", "lockgate.database", "lockgate.dialects"]),
+    ("scripts and rows", ["lockgate.directives", "lockgate.scripts", "lockgate.sqlsplit", "lockgate.tracking", "lockgate.vcs"]),
+    ("bottom", ["lockgate.errors", "lockgate.records", "lockgate.urls"]),
+]
 
 
-def test_adapters_do_not_import_the_layers_above_them():
-    graph = project_imports()
-    upward = {(module, target) for module, targets in graph.items() if module.startswith("lockgate.dialects")
-              for target in targets if not target.startswith("lockgate.dialects")
-              and target not in ADAPTER_MAY_IMPORT}
-    assert upward == set()
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the longest prefix that names ``module`` (its package or itself)."""
+    best, depth = -1, -1
+    for number, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and prefix.count(".") > depth:
+                best, depth = number, prefix.count(".")
+    return best
+
+
+def test_every_module_has_a_layer():
+    assert sorted(m for m in project_imports() if layer_of(m) < 0) == []
+
+
+def test_imports_point_down_the_layers():
+    upward = sorted(f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+                    for module, targets in project_imports().items() for target in targets
+                    if layer_of(target) < layer_of(module))
+    assert upward == []
+
+
+def test_adapters_import_nothing_beside_them():
+    """Settings and failures are built from adapters, never the other way round."""
+    beside = sorted(f"{module} imports {target}" for module, targets in project_imports().items()
+                    if module.startswith("lockgate.dialects") for target in targets
+                    if not target.startswith("lockgate.dialects") and layer_of(target) <= layer_of(module))
+    assert beside == []
 
 
 #: A comparison of a database or driver name, the thing callers must ask an adapter about instead.

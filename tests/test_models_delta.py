@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from clihelpers import assert_clean_error, cli, engine_for, isolated_cli, table_names  # noqa: F401
 from helpers import scratch_made  # noqa: F401  (a fixture)
 from lockgate.config import Settings
-from lockgate.modeldiff import schema_delta
+from lockgate.schema.modeldiff import schema_delta
 
 SCRIPTS = {
     "1_create_users.sql": "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);\n",

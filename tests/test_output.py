@@ -15,7 +15,7 @@ import pytest
 from clihelpers import ABC_SCRIPTS, cli
 from helpers import engine_for
 from lockgate import DBMigrator
-from lockgate.runner import _Progress
+from lockgate.run.runner import _Progress
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 

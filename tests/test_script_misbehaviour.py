@@ -198,11 +198,11 @@ def test_a_savepoint_in_a_python_script_is_fine(capsys, db_url, make_scripts):
 
 def test_a_big_file_is_checked_as_it_runs_and_rolled_back(db_url, db_backend, make_scripts, monkeypatch):
     """Data loads over the pre-check size meet the same refusal when the statement comes up."""
-    import lockgate.runner
+    import lockgate.run.runner
     from lockgate import DBMigrator
     from lockgate.errors import ScriptFailedError
 
-    monkeypatch.setattr(lockgate.runner, "PRECHECK_BYTES", 0)
+    monkeypatch.setattr(lockgate.run.runner, "PRECHECK_BYTES", 0)
     folder = make_scripts({LOG: LOG_SQL, "2_load.sql": "INSERT INTO applied_log (v) VALUES (2);\n"
                                                        "COMMIT;\nINSERT INTO applied_log (v) VALUES (3);\n"})
     with engine_for(db_url) as engine:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from lockgate.scripts import NO_TRANSACTION, sql_directives
+from lockgate.scripts import NO_TRANSACTION
+from lockgate.directives import sql_directives
 from lockgate.sqlsplit import BREAK_MARKER, SPLIT_AT_MARKERS, Statement, split_sql
 
 DIALECTS = ["postgresql", "mysql", "mariadb", "sqlite", "oracle"]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from clihelpers import cli, write_ini
 from helpers import scratch_made  # noqa: F401  (a fixture)
 from lockgate import SQLFileSetUp
-from lockgate.snapshot import diff_snapshots, normalise_default, take_snapshot
+from lockgate.schema.snapshot import diff_snapshots, normalise_default, take_snapshot
 from lockgate.testing import IRREVERSIBLE, OK, head_matches_models, setup_equivalence, stairway
 
 EXAMPLE = "busy.migration"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from lockgate.errors import LockgateError
 from lockgate.sqlsplit import Statement, split_sql
-from lockgate.txcontrol import (
+from lockgate.run.txcontrol import (
     KINDS,
     TransactionControlCheck,
     TransactionControlError,

@@ -13,8 +13,8 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "DBMigrator": "engine", "RunResult": "engine", "ScriptRun": "engine",
-    "Status": "planning", "ScriptState": "planning", "Verification": "planning",
-    "run_sql_file": "execution", "MetaDataSetUp": "setups", "SQLFileSetUp": "setups",
+    "Status": "run.planning", "ScriptState": "run.planning", "Verification": "run.planning",
+    "run_sql_file": "run.statements", "MetaDataSetUp": "schema.setups", "SQLFileSetUp": "schema.setups",
     "AppliedScript": "records",
     **dict.fromkeys([
         "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
@@ -42,7 +42,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and editors
     from .engine import DBMigrator, RunResult, ScriptRun  # noqa: F401
     from .errors import *  # noqa: F401,F403
-    from .execution import run_sql_file  # noqa: F401
-    from .planning import ScriptState, Status, Verification  # noqa: F401
-    from .setups import MetaDataSetUp, SQLFileSetUp  # noqa: F401
+    from .run.statements import run_sql_file  # noqa: F401
+    from .run.planning import ScriptState, Status, Verification  # noqa: F401
+    from .schema.setups import MetaDataSetUp, SQLFileSetUp  # noqa: F401
     from .records import AppliedScript  # noqa: F401

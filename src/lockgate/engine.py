@@ -17,10 +17,10 @@ from .dialects.base import NO_LOCK, AdapterOptions
 from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
                      LockgateError, LockLostError, ScriptFailedError, UnknownVersionError)
 from .failures import translate
-from .planning import (Status, Verification, build_status, drift_messages, nothing_to_do, order_warning, parse_version,
+from .run.planning import (Status, Verification, build_status, drift_messages, nothing_to_do, order_warning, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .records import Resolution, RunResult, ScriptRun, SetupResult
-from .runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
+from .run.runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
 from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
 from .vcs import Revisions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .planning import Status, Verification
+from .run.planning import Status, Verification
 from .records import AppliedScript, RunResult
 from .terminal import paint
 

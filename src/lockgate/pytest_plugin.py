@@ -93,7 +93,7 @@ def lockgate_migrator(lockgate_settings: Settings, lockgate_url: str) -> Iterato
     """A migrator for the configured scripts on a fresh scratch database."""
     from lockgate.database import create_engine_from_settings
     from lockgate.engine import DBMigrator
-    from lockgate.scratch import scratch_database
+    from lockgate.schema.scratch import scratch_database
 
     settings = lockgate_settings
     with scratch_database(lockgate_url) as url:

@@ -73,8 +73,8 @@ def read_applied(url: str, table: str) -> dict[str, AppliedScript] | None:
 
 
 def status(settings):
-    """The :class:`~lockgate.planning.Status` of a SQLite database, or None."""
-    from .planning import build_status
+    """The :class:`~lockgate.run.planning.Status` of a SQLite database, or None."""
+    from .run.planning import build_status
     from .scripts import ScriptSource
 
     applied = read_applied(settings.url, settings.table)
@@ -89,7 +89,7 @@ def nothing_to_do(settings, strict: bool = False) -> tuple[str, list[str]] | Non
     None also when something is pending, or when ``strict`` and a script
     drifted (the engine then refuses with the full message).
     """
-    from .planning import drift_messages, nothing_to_do as message, plan_upgrade
+    from .run.planning import drift_messages, nothing_to_do as message, plan_upgrade
     from .scripts import ScriptSource
 
     applied = read_applied(settings.url, settings.table)

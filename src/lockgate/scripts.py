@@ -34,7 +34,6 @@ MAX_VERSION_DIGITS = 40
 #: One regex decides what looks like a script: leading digits, then the rest.
 SCRIPT_NAME = re.compile(r"^(?P<version>\d+)(?P<rest>.*)\.(?P<ext>sql|py)\Z")
 _TITLE = re.compile(r"^_(?P<title>.+)$")
-_DIRECTIVE = re.compile(r"^--\s*lockgate:\s*(?P<words>[\w ,-]+?)\s*$", re.IGNORECASE)
 NO_TRANSACTION = "no-transaction"
 _IGNORED_SUFFIXES = ("~", ".pyc", ".pyo", ".bak", ".orig", ".swp", ".rej", ".tmp")
 #: Notes for people may sit beside the scripts: READMEs and text files are never scripts.
@@ -102,26 +101,6 @@ class Script:
 
     def describe(self) -> str:
         return f"{self.version} ({self.main_file.name})"
-
-
-def sql_directives(text) -> set[str]:
-    """Directives in the leading comment lines of a SQL file, e.g. ``-- lockgate: no-transaction``.
-
-    ``text`` is the file's text or an open text stream, of which only the
-    leading comment lines are read.
-    """
-    found: set[str] = set()
-    lines = text.splitlines() if isinstance(text, str) else text
-    for line in lines:
-        line = line.strip().lstrip("\ufeff")
-        if not line:
-            continue
-        if not line.startswith("--"):
-            break
-        match = _DIRECTIVE.match(line)
-        if match:
-            found.update(word.strip().lower() for word in match["words"].split(","))
-    return found
 
 
 def _chunk_for(item, largest: int = 1 << 20) -> int:

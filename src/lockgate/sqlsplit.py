@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from .directives import sql_directives
 from .errors import LockgateError
-from .scripts import sql_directives
 
 __all__ = ["BREAK_MARKER", "SPLIT_AT_MARKERS", "Statement", "TextSource", "iter_statements", "split_sql"]
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import IrreversibleScriptError, LockgateError
-from .scratch import scratch_engine
-from .snapshot import Snapshot, diff_snapshots, render_diff, take_snapshot
+from .schema.scratch import scratch_engine
+from .schema.snapshot import Snapshot, diff_snapshots, render_diff, take_snapshot
 
 if TYPE_CHECKING:  # sqlalchemy and the engine are imported only when a check runs
     from pathlib import Path
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # sqlalchemy and the engine are imported only when a check ru
     from .config import Settings
     from .engine import DBMigrator
     from .scripts import Script
-    from .setups import HasMetaData, InitMigration
+    from .schema.setups import HasMetaData, InitMigration
 
 OK, FAILED, IRREVERSIBLE = "ok", "failed", "irreversible"
 
@@ -138,8 +138,8 @@ def head_matches_models(url_or_engine: str | URL | Engine, package: str | None =
 
     :param models: a ``MetaData``, a declarative base, or a ``module:attribute`` reference.
     """
-    from .modeldiff import compare_with_models
-    from .setups import MetaDataSetUp, object_from_reference
+    from .schema.modeldiff import compare_with_models
+    from .schema.setups import MetaDataSetUp, object_from_reference
 
     target = object_from_reference(models) if isinstance(models, str) else models
     metadata = MetaDataSetUp(target).metadata
@@ -200,7 +200,7 @@ def _compare(name: str, expected: Snapshot, found: Snapshot, expected_label: str
 
 def setup_from_settings(settings: Settings) -> InitMigration | None:
     """The configured canonical schema as an ``init_migration`` object, or None."""
-    from .setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
+    from .schema.setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
 
     if settings.setup_sql:
         return SQLFileSetUp(settings.setup_sql)

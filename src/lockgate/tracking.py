@@ -276,7 +276,7 @@ class Write(NamedTuple):
 
 
 class TrackingWrites:
-    """The tracking table's writes for :mod:`lockgate.batch`, which talks to the driver directly.
+    """The tracking table's writes for :mod:`lockgate.dialects.sink`, which talks to the driver directly.
 
     Every UPDATE and DELETE names the version and the state it expects, and
     rows this run wrote as ``started``/``reverting`` also by this run's id, so

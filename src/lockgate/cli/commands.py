@@ -26,7 +26,7 @@ from .split_command import add_split_arguments, print_statements, split_dialect
 if TYPE_CHECKING:
     from ..config import Settings
     from ..records import RunResult
-    from ..setups import MetaDataSetUp, SQLFileSetUp
+    from ..schema.setups import MetaDataSetUp, SQLFileSetUp
 
 
 def status(args: argparse.Namespace) -> int:
@@ -106,7 +106,7 @@ def setup(args: argparse.Namespace) -> int:
 
 
 def _canonical_schema(settings: Settings) -> SQLFileSetUp | MetaDataSetUp | None:
-    from ..setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
+    from ..schema.setups import MetaDataSetUp, SQLFileSetUp, object_from_reference
 
     if settings.setup_sql:
         return SQLFileSetUp(settings.setup_sql)
@@ -163,7 +163,7 @@ def test(args: argparse.Namespace) -> int:
 
 def add_script(args: argparse.Namespace) -> int:
     """Needs no database unless `models` is set, so no migrator is made here."""
-    from ..authoring import add_script as create
+    from ..authoring.new_script import add_script as create
 
     created = create(settings_from_args(args), args.title, kind=args.kind,
                      shadow_url=args.shadow_url, edit=args.edit)
@@ -177,7 +177,7 @@ def add_script(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    from ..modeldiff import check as compare, format_check
+    from ..schema.modeldiff import check as compare, format_check
 
     settings = settings_from_args(args)
     with open_migrator(args, settings) as migrator:
@@ -214,7 +214,7 @@ def split(args: argparse.Namespace) -> int:
 
 def import_(args: argparse.Namespace) -> int:
     """Write scripts for another tool's migrations; with --mark-applied, mark what it applied."""
-    from ..authoring import script_folder
+    from ..authoring.new_script import script_folder
     from ..importers.importing import import_migrations
 
     settings = settings_from_args(args)

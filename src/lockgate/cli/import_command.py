@@ -39,7 +39,7 @@ def add_import_arguments(sub: argparse.ArgumentParser) -> None:
 
 def import_dialect(settings: Settings) -> str | None:
     """The dialect of the configured URL, if any."""
-    from ..authoring import dialect_name
+    from ..authoring.new_script import dialect_name
 
     return dialect_name(settings) or None
 

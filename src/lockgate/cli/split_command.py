@@ -25,7 +25,7 @@ def add_split_arguments(sub: argparse.ArgumentParser) -> None:
 
 def print_statements(args: argparse.Namespace, statements: Iterable[Statement]) -> int:
     """Print the statements (a table, each in full with -v, or JSON); how many there were."""
-    from ..execution import shorten
+    from ..run.statements import shorten
 
     count = 0
     for count, statement in enumerate(statements, 1):

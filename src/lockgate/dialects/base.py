@@ -261,8 +261,8 @@ class DialectAdapter:
             connection.exec_driver_sql(sql)
 
     def driver_batch(self, connection):
-        """How a SQL script's statements reach the driver (see :mod:`lockgate.batch`)."""
-        from ..batch import DriverBatch
+        """How a SQL script's statements reach the driver (see :mod:`lockgate.dialects.sink`)."""
+        from .sink import DriverBatch
 
         return DriverBatch(connection)
 

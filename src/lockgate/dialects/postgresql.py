@@ -90,7 +90,8 @@ class PostgreSQLAdapter(DialectAdapter):
         return schema
 
     def driver_batch(self, connection):
-        from ..batch import DriverBatch, PipelinedBatch
+        from .pipeline import PipelinedBatch
+        from .sink import DriverBatch
 
         if _pipeline_supported(connection.connection.driver_connection):
             return PipelinedBatch(connection)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..authoring import VERSION_FORMAT, slugify
+from ..authoring.new_script import VERSION_FORMAT, slugify
 from ..errors import AuthoringError
 from ..scripts import SCRIPT_NAME, is_ignored
 from .peer import PY, PeerScript

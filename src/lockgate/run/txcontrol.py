@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from .errors import LockgateError, TransactionControlError
-from .sqlsplit import MYSQL, POSTGRESQL, STANDARD, Statement, TextSource, iter_statements, sql_kind
+from ..errors import LockgateError, TransactionControlError
+from ..sqlsplit import MYSQL, POSTGRESQL, STANDARD, Statement, TextSource, iter_statements, sql_kind
 
 __all__ = [
     "KINDS",

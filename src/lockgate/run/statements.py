@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .errors import LockgateError, ScriptFailedError
-from .sqlsplit import iter_statements
+from ..errors import LockgateError, ScriptFailedError
+from ..sqlsplit import iter_statements
 
 if TYPE_CHECKING:  # sqlalchemy is imported only once a script runs
     from sqlalchemy.engine import Connection
 
-    from .dialects.base import DialectAdapter
-    from .scripts import Script, Traversable
-    from .sqlsplit import Statement
+    from ..dialects.base import DialectAdapter
+    from ..scripts import Script, Traversable
+    from ..sqlsplit import Statement
 
 
 @dataclass

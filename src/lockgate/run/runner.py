@@ -3,7 +3,7 @@
 ``upgrade``, ``downgrade``, ``setup --run-scripts`` and ``upgrade --rehearse``
 all run scripts through :meth:`ScriptRunner.run`. It picks one of three
 transaction modes per script and database, and sends everything through one
-*sink* (:mod:`lockgate.batch`): the script's statements, the adapter's
+*sink* (:mod:`lockgate.dialects.sink`): the script's statements, the adapter's
 opening and closing statements, the lock's fence and the tracking writes.
 
 * **atomic** (PostgreSQL, SQLite): the fence, the script and its tracking row
@@ -31,13 +31,14 @@ from typing import Any
 
 from sqlalchemy import event
 
-from .batch import ConnectionSink, DriverBatch, StatementFailed
-from .errors import LockgateError, ScriptFailedError, TrackingConflictError
-from .execution import execute_python, statement_failed
-from .scripts import NO_TRANSACTION, Script, check_utf8, sql_directives
-from .sqlsplit import Statement, iter_statements
-from .dialects.base import lock_lost_error
-from .tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
+from ..dialects.sink import ConnectionSink, DriverBatch, StatementFailed
+from ..errors import LockgateError, ScriptFailedError, TrackingConflictError
+from .statements import execute_python, statement_failed
+from ..scripts import NO_TRANSACTION, Script, check_utf8
+from ..directives import sql_directives
+from ..sqlsplit import Statement, iter_statements
+from ..dialects.base import lock_lost_error
+from ..tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
 from .txcontrol import (TransactionControlCheck, TransactionControlError, check_script,
                         might_contain_control, transaction_control)
 
@@ -426,8 +427,8 @@ def _raise(failure: BaseException, exc: BaseException):
 
 def _lost(error, connection):
     """A :class:`ConnectionLostError` when ``error`` was the server going away, else None."""
-    from .errors import ConnectionLostError
-    from .failures import translate
+    from ..errors import ConnectionLostError
+    from ..failures import translate
 
     if error is None:
         return None

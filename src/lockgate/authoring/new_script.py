@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AuthoringError
+from ..errors import AuthoringError
 
 TYPES = ("sql", "py", "mixed")
 SLUG_LENGTH = 60
@@ -91,7 +91,7 @@ def slugify(title: str) -> str:
 
 def script_folder(settings) -> Path:
     """The folder on disk where new scripts go; refuses installed (zipped or site-packages) packages."""
-    from .scripts import ScriptSource
+    from ..scripts import ScriptSource
 
     source = ScriptSource(settings.package, settings.directory)
     root = source.root()
@@ -106,7 +106,7 @@ def script_folder(settings) -> Path:
 
 def dialect_name(settings, shadow_url=None) -> str:
     """The dialect the templates are for (``""`` when no database is configured)."""
-    from .dialects import sql_dialect_for_url
+    from ..dialects import sql_dialect_for_url
 
     return sql_dialect_for_url(shadow_url or settings.url)
 
@@ -151,7 +151,7 @@ def _gather_delta(settings, shadow_url, result: NewScript) -> tuple[str, str]:
     """SQL for the new script's upgrade and downgrade: the models' delta and the diff command's output."""
     up, down = "", ""
     if settings.models:
-        from .modeldiff import schema_delta
+        from ..schema.modeldiff import schema_delta
 
         delta = schema_delta(settings, shadow_url=shadow_url)
         if delta.empty:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 
-from .errors import ScratchDatabaseError
+from ..errors import ScratchDatabaseError
 
 SCRATCH_PREFIX = "lockgate_scratch_"
 
@@ -22,7 +22,7 @@ SCRATCH_PREFIX = "lockgate_scratch_"
 def _url_of(url_or_engine):
     from sqlalchemy.engine import make_url
 
-    from .database import choose_driver
+    from ..database import choose_driver
 
     return choose_driver(make_url(getattr(url_or_engine, "url", url_or_engine)))
 
@@ -33,7 +33,7 @@ def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
 
     :raises ScratchDatabaseError: when the server refuses to create it.
     """
-    from .dialects import adapter_class_for_url
+    from ..dialects import adapter_class_for_url
 
     url = _url_of(url_or_engine)
     adapter = adapter_class_for_url(url)()
@@ -64,7 +64,7 @@ def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
 @contextmanager
 def scratch_engine(url_or_engine, *, given_url=None, engine_options=None, prefix: str = SCRATCH_PREFIX):
     """An engine on a scratch database (or on ``given_url``, used as it is and kept)."""
-    from .database import create_engine_from_settings
+    from ..database import create_engine_from_settings
 
     if given_url:
         engine = create_engine_from_settings(given_url, engine_options)
@@ -82,7 +82,7 @@ def scratch_engine(url_or_engine, *, given_url=None, engine_options=None, prefix
 
 
 def _admin_engine(url):
-    from .database import create_engine_from_settings
+    from ..database import create_engine_from_settings
 
     engine = create_engine_from_settings(url)
     return engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -92,8 +92,8 @@ def _execute_admin(admin, url, statement: str, verb: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from .dialects import adapter_for
-    from .urls import safe_url, scrub
+    from ..dialects import adapter_for
+    from ..urls import safe_url, scrub
 
     try:
         with adapter_for(admin.dialect).connect(admin) as connection:

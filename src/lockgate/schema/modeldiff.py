@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from .dialects import adapter_for
-from .errors import ConfigError
+from ..dialects import adapter_for
+from ..errors import ConfigError
 
 INSTALL_HINT = 'pip install "lockgate[models]" (or pip install "alembic>=1.13")'
 
@@ -102,7 +102,7 @@ def schema_delta(settings, *, shadow_url=None) -> SchemaDelta:
     metadata = load_metadata(settings.models)
     target = settings.url if settings.url else (None if shadow_url else settings.require_url())
     with shadow_database(target or shadow_url, shadow_url, settings.engine_options) as engine:
-        from .engine import DBMigrator
+        from ..engine import DBMigrator
 
         migrator = DBMigrator.from_settings(settings, engine=engine)
         migrator.upgrade()

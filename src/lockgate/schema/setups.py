@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .dialects import adapter_for
-from .errors import ConfigError
-from .execution import execute_sql
+from ..dialects import adapter_for
+from ..errors import ConfigError
+from ..run.statements import execute_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData

@@ -57,7 +57,7 @@ def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
     if not isinstance(bind, Connection):
         with bind.connect() as connection:
             return take_snapshot(connection, exclude)
-    from .dialects import adapter_for
+    from ..dialects import adapter_for
 
     inspector = inspect(bind)
     dialect = inspector.dialect

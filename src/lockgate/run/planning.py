@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import UnknownVersionError
-from .scripts import Script
-from .records import APPLIED, AppliedScript, applied_order
+from ..errors import UnknownVersionError
+from ..scripts import Script
+from ..records import APPLIED, AppliedScript, applied_order
 
 
 @dataclass
