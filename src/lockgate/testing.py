@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import IrreversibleScriptError, LockgateError
+from .errors import LockgateError
 from .schema.scratch import scratch_engine
-from .schema.snapshot import Snapshot, diff_snapshots, render_diff, take_snapshot
+from .schema.snapshot import Snapshot, SnapshotReader, diff_snapshots, render_diff, take_snapshot
 
 if TYPE_CHECKING:  # sqlalchemy and the engine are imported only when a check runs
     from pathlib import Path
@@ -90,45 +90,83 @@ def stairway(url_or_engine: str | URL | Engine, package: str | None = None,
     Scripts without a downgrade are reported as irreversible and stay applied.
     The stairway stops at a script that cannot be applied.
 
+    Its cost is the scripts plus a constant per step: the whole stairway is
+    one run (one lock, one connection, the tracking table read once), each
+    apply and revert goes through the runner every upgrade uses, and each
+    snapshot re-reads only the tables the step changed (:class:`SnapshotReader`).
+
     :param url_or_engine: a URL or engine whose server (or SQLite) hosts the scratch database.
     """
     report = CheckReport("stairway")
     with scratch_engine(url_or_engine) as engine:
         migrator = _migrator(engine, package, directory, table)
-        for script in migrator.scripts():
-            name = f"{script.version} ({script.main_file.name})"
-            before = take_snapshot(engine, exclude=(table,))
-            if not _apply(migrator, script, name, report, "upgrade"):
-                break
+        scripts = migrator.scripts()
+        migrator.downgrade(all=True)  # nothing to revert: makes the tracking table, as any run does
+        with migrator._writing() as (lock, connection):
+            runner = migrator._runner(lock, scripts)
             try:
-                migrator.downgrade(script.version)
-            except IrreversibleScriptError:
-                report.steps.append(Step(name, IRREVERSIBLE, detail="no downgrade; left applied"))
-                continue
-            except LockgateError as exc:
-                report.steps.append(Step(name, FAILED, detail=f"its downgrade failed: {exc}"))
-                break
-            after = take_snapshot(engine, exclude=(table,))
-            differences = diff_snapshots(before, after)
-            if differences:
-                report.steps.append(Step(
-                    name, FAILED, differences,
-                    f"its downgrade does not restore the schema as it was before {script.version}:\n"
-                    + render_diff(before, after, "before upgrade", "after downgrade")))
-            else:
-                report.steps.append(Step(name, OK))
-            if not _apply(migrator, script, name, report, "re-apply after its downgrade"):
-                break
+                _climb(_Steps(migrator, runner, connection, SnapshotReader((table,))), scripts, report)
+            finally:
+                runner.close()
     return report
 
 
-def _apply(migrator: DBMigrator, script: Script, name: str, report: CheckReport, what: str) -> bool:
-    try:
-        migrator.upgrade(script.version)
-    except LockgateError as exc:
-        report.steps.append(Step(name, FAILED, detail=f"{what} failed: {exc}"))
-        return False
-    return True
+class _Steps:
+    """What the stairway does to one script: run it either way, look at the schema."""
+
+    def __init__(self, migrator: DBMigrator, runner, connection, reader: SnapshotReader):
+        self.migrator, self.runner, self.connection, self.reader = migrator, runner, connection, reader
+
+    def run(self, script: Script, module, direction: str) -> None:
+        """Apply or revert ``script`` as an upgrade would; raises what the upgrade would."""
+        from .run.runner import precheck
+
+        precheck([script], {script.version: module} if module else {}, direction,
+                 self.migrator.adapter.split_dialect)
+        self.runner.run(self.connection, script, direction, module, last=False)
+
+    def snapshot(self) -> Snapshot:
+        # A connection of its own, returned at once: a transaction left open on
+        # it would hold catalog locks the next script's DDL waits for.
+        with self.migrator.engine.connect() as looking:
+            return self.reader.take(looking)
+
+
+def _climb(steps: _Steps, scripts: list[Script], report: CheckReport) -> None:
+    from .run.runner import DOWNGRADE, UPGRADE
+    from .scripts import KIND_SQL, load_python_script
+
+    for script in scripts:
+        name = f"{script.version} ({script.main_file.name})"
+        before = steps.snapshot()
+        try:
+            module = load_python_script(script) if script.kind != KIND_SQL else None
+            steps.run(script, module, UPGRADE)
+        except LockgateError as exc:
+            report.steps.append(Step(name, FAILED, detail=f"upgrade failed: {exc}"))
+            return
+        if not (callable(getattr(module, "downgrade", None)) if module else "downgrade" in script.sql_files):
+            report.steps.append(Step(name, IRREVERSIBLE, detail="no downgrade; left applied"))
+            continue
+        try:
+            steps.run(script, module, DOWNGRADE)
+        except LockgateError as exc:
+            report.steps.append(Step(name, FAILED, detail=f"its downgrade failed: {exc}"))
+            return
+        after = steps.snapshot()
+        differences = diff_snapshots(before, after)
+        if differences:
+            report.steps.append(Step(
+                name, FAILED, differences,
+                f"its downgrade does not restore the schema as it was before {script.version}:\n"
+                + render_diff(before, after, "before upgrade", "after downgrade")))
+        else:
+            report.steps.append(Step(name, OK))
+        try:
+            steps.run(script, module, UPGRADE)
+        except LockgateError as exc:
+            report.steps.append(Step(name, FAILED, detail=f"re-apply after its downgrade failed: {exc}"))
+            return
 
 
 def head_matches_models(url_or_engine: str | URL | Engine, package: str | None = None,

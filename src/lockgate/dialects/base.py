@@ -168,6 +168,24 @@ class DialectAdapter:
         except NotImplementedError:
             return []
 
+    def schema_catalog(self, connection, tables=None):
+        """Every view, and every table (or only ``tables``), in a few catalog queries.
+
+        Returns a :class:`.catalog_schema.SchemaCatalog`. Overridden by each
+        adapter that can read its catalog in bulk, so that a snapshot does not
+        cost a round of queries per table; None (the default) means: ask
+        SQLAlchemy's inspector, table by table.
+        """
+        return None
+
+    def schema_fingerprints(self, connection) -> dict[str, str] | None:
+        """``{table: text}`` that changes whenever anything a snapshot shows of the table changes.
+
+        Lets a series of snapshots (the stairway's) re-read only the tables a
+        step touched. None (the default): no such text, read every table.
+        """
+        return None
+
     def model_differences(self, connection, upgrade_ops):
         """Alembic's comparison of models and schema, without what this database cannot express."""
         return upgrade_ops
@@ -176,6 +194,9 @@ class DialectAdapter:
     #: ``"server"`` (a database created and dropped on the target's server), or
     #: None (lockgate cannot make one).
     scratch: str | None = None
+
+    def prepare_scratch_engine(self, engine) -> None:
+        """Called on each engine lockgate makes on a scratch database, which nothing needs to outlive a crash."""
 
     def drop_database_sql(self, name: str) -> str:
         """How a scratch database is dropped, even while something is still connected."""

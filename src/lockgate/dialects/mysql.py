@@ -54,6 +54,11 @@ class MySQLAdapter(DialectAdapter):
 
         return DATETIME(fsp=6)
 
+    def schema_catalog(self, connection, tables=None):
+        from .catalog_mysql import read_catalog
+
+        return read_catalog(connection, getattr(connection.dialect, "is_mariadb", False), tables)
+
     def reachability_hint(self, url) -> str:
         return self.server_hint(f"`mysqladmin -h {url.host or 'localhost'} -P {url.port or 3306} ping`")
 

@@ -38,6 +38,16 @@ class PostgreSQLAdapter(DialectAdapter):
         """Bytes: NAMEDATALEN - 1, 63 unless the server was built otherwise (read on connecting)."""
         return dialect.max_identifier_length, "bytes"
 
+    def schema_catalog(self, connection, tables=None):
+        from .catalog_postgresql import read_catalog
+
+        return read_catalog(connection, tables)
+
+    def schema_fingerprints(self, connection) -> dict[str, str] | None:
+        from .catalog_postgresql import read_fingerprints
+
+        return read_fingerprints(connection)
+
     def reachability_hint(self, url) -> str:
         return self.server_hint(f"`pg_isready -h {url.host or 'localhost'} -p {url.port or 5432}`")
 

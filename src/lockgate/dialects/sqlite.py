@@ -61,6 +61,22 @@ class SQLiteAdapter(DialectAdapter):
         """
         return _uniques(inspector.bind, table)
 
+    def prepare_scratch_engine(self, engine) -> None:
+        """No waiting for the disk on each commit: a scratch file is thrown away after the check."""
+        from sqlalchemy import event
+
+        event.listen(engine, "connect", _no_sync)
+
+    def schema_catalog(self, connection, tables=None):
+        from .catalog_sqlite import read_catalog
+
+        return read_catalog(connection, tables)
+
+    def schema_fingerprints(self, connection) -> dict[str, str] | None:
+        from .catalog_sqlite import read_fingerprints
+
+        return read_fingerprints(connection)
+
     def model_differences(self, connection, upgrade_ops):
         """Leave out what SQLite reflection cannot see or SQLite cannot change.
 
@@ -179,6 +195,10 @@ class SQLiteRunLock(RunLock):
             raise lock_lost_error(f"its lock file {self.path} was deleted") from None
         if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
             raise lock_lost_error(f"its lock file {self.path} was replaced")
+
+
+def _no_sync(driver_connection, record) -> None:
+    driver_connection.execute("PRAGMA synchronous = OFF")
 
 
 def _uniques(connection, table: str) -> list[dict]:

@@ -73,8 +73,11 @@ def scratch_engine(url_or_engine, *, given_url=None, engine_options=None, prefix
         finally:
             engine.dispose()
         return
+    from ..dialects import adapter_for
+
     with scratch_database(url_or_engine, prefix) as url:
         engine = create_engine_from_settings(url, engine_options)
+        adapter_for(engine.dialect).prepare_scratch_engine(engine)
         try:
             yield engine
         finally:

@@ -1,7 +1,8 @@
 """Schema snapshots: what a database holds, normalised so that equal schemas compare equal.
 
-A snapshot is read through SQLAlchemy's inspector and flattened into plain
-strings, one per table item (``column email``, ``index ix_tasks_user_id``,
+A snapshot is read from the database's catalog (by its adapter: a few
+queries for the whole schema; SQLAlchemy's inspector where the adapter has
+no reader) and flattened into plain strings, one per table item (``column email``, ``index ix_tasks_user_id``,
 ``unique (email)``...). Comparing two snapshots is then comparing dicts, and
 the differences read as sentences. Constraints compare by content, never by
 name: a database generates names for unnamed ones (``users_email_key`` on
@@ -14,6 +15,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # SQLAlchemy (below the adapters) is imported when a snapshot is taken
+    from ..dialects.catalog_schema import SchemaCatalog, TableCatalog
 
 #: Tables never compared: lockgate's tracking table is added by the caller;
 #: ``versions`` is nous.migration's, which lockgate adopts.
@@ -48,10 +53,14 @@ class Snapshot:
 def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
     """Read the schema of an engine or connection, leaving out the ``exclude`` tables.
 
+    The adapter reads the whole schema with a few catalog queries where it
+    can (one per kind of object), so a snapshot costs about the same at
+    step 200 of a stairway as at step 2; otherwise SQLAlchemy's inspector
+    reads it table by table. Both give the same dicts, normalised here.
+
     :param bind: a SQLAlchemy ``Engine`` or ``Connection``.
     :param exclude: table names to leave out (the tracking table).
     """
-    from sqlalchemy import inspect
     from sqlalchemy.engine import Connection
 
     if not isinstance(bind, Connection):
@@ -59,32 +68,104 @@ def take_snapshot(bind, exclude=("lockgate_versions",)) -> Snapshot:
             return take_snapshot(connection, exclude)
     from ..dialects import adapter_for
 
-    inspector = inspect(bind)
-    dialect = inspector.dialect
+    dialect = bind.dialect
     adapter = adapter_for(dialect)
+    catalog = adapter.schema_catalog(bind) or read_with_inspector(bind, adapter)
     skip = {name.lower() for name in (*exclude, *ALWAYS_EXCLUDED)}
     snapshot = Snapshot(dialect.name)
-    for table in inspector.get_table_names():
-        if table.lower() in skip:
-            continue
-        snapshot.tables[table] = _table_items(inspector, dialect, adapter, table)
-    for view in inspector.get_view_names():
-        try:
-            definition = inspector.get_view_definition(view) or ""
-        except NotImplementedError:
-            definition = ""
-        snapshot.views[view] = _squeeze(str(definition)).lower()
+    for name, table in catalog.tables.items():
+        if name.lower() not in skip:
+            snapshot.tables[name] = _table_items(table, dialect, adapter)
+    for name, definition in catalog.views.items():
+        snapshot.views[name] = _squeeze(str(definition)).lower()
     return snapshot
 
 
-def _table_items(inspector, dialect, adapter, table: str) -> dict[str, str]:
+class SnapshotReader:
+    """Snapshots of one database taken one after another, each re-reading only what changed.
+
+    The stairway takes two snapshots per script; reading the whole schema
+    each time would make every step slower than the one before. The
+    adapter's fingerprints (:meth:`~lockgate.dialects.base.DialectAdapter.schema_fingerprints`)
+    say which tables changed since the last snapshot; only those are read
+    again, with the tables whose foreign keys name a changed or vanished one
+    (their items name it). Views are read every time, since a view's text
+    follows the tables it reads. Without fingerprints every snapshot reads
+    everything, as :func:`take_snapshot` does.
+    """
+
+    def __init__(self, exclude: tuple[str, ...] = ("lockgate_versions",)) -> None:
+        self.skip = {name.lower() for name in (*exclude, *ALWAYS_EXCLUDED)}
+        #: table -> (fingerprint, items, tables its foreign keys name)
+        self.known: dict[str, tuple[str, dict[str, str], set[str]]] = {}
+
+    def take(self, connection) -> Snapshot:
+        """The schema now; ``connection`` must be on the same database every time."""
+        from ..dialects import adapter_for
+
+        adapter = adapter_for(connection.dialect)
+        fingerprints = adapter.schema_fingerprints(connection)
+        if fingerprints is None:
+            return take_snapshot(connection, tuple(self.skip))
+        fingerprints = {name: text for name, text in fingerprints.items() if name.lower() not in self.skip}
+        changed = {name for name, text in fingerprints.items()
+                   if name not in self.known or self.known[name][0] != text}
+        stale = changed | (set(self.known) - set(fingerprints))
+        changed |= {name for name, (_, _, refers) in self.known.items()
+                    if name in fingerprints and refers & stale}
+        catalog = adapter.schema_catalog(connection, changed)
+        known = {}
+        for name, text in fingerprints.items():
+            if name in changed:
+                table = catalog.tables.get(name) or _empty_table()
+                refers = {fk["referred_table"] for fk in table.foreign_keys}
+                known[name] = (text, _table_items(table, connection.dialect, adapter), refers)
+            else:
+                known[name] = self.known[name]
+        self.known = known
+        snapshot = Snapshot(connection.dialect.name, {name: dict(entry[1]) for name, entry in known.items()})
+        for name, definition in catalog.views.items():
+            snapshot.views[name] = _squeeze(str(definition)).lower()
+        return snapshot
+
+
+def _empty_table() -> TableCatalog:
+    from ..dialects.catalog_schema import TableCatalog
+
+    return TableCatalog()
+
+
+def read_with_inspector(connection, adapter) -> SchemaCatalog:
+    """The schema as SQLAlchemy's inspector reads it, table by table (databases without a catalog reader)."""
+    from sqlalchemy import inspect
+
+    from ..dialects.catalog_schema import SchemaCatalog, TableCatalog
+
+    inspector = inspect(connection)
+    catalog = SchemaCatalog()
+    for name in inspector.get_table_names():
+        pk = inspector.get_pk_constraint(name) or {}
+        catalog.tables[name] = TableCatalog(
+            columns=inspector.get_columns(name), primary_key=pk.get("constrained_columns") or [],
+            foreign_keys=inspector.get_foreign_keys(name),
+            unique_constraints=adapter.unique_constraints(inspector, name),
+            indexes=inspector.get_indexes(name),
+            check_constraints=_optional(inspector.get_check_constraints, name))
+    for view in inspector.get_view_names():
+        try:
+            catalog.views[view] = inspector.get_view_definition(view) or ""
+        except NotImplementedError:
+            catalog.views[view] = ""
+    return catalog
+
+
+def _table_items(table: TableCatalog, dialect, adapter) -> dict[str, str]:
     items: dict[str, str] = {}
-    for column in inspector.get_columns(table):
+    for column in table.columns:
         items[f"column {column['name']}"] = _describe_column(column, dialect)
-    pk = inspector.get_pk_constraint(table) or {}
-    if pk.get("constrained_columns"):
-        items["primary key"] = _columns(pk["constrained_columns"])
-    foreign_keys = inspector.get_foreign_keys(table)
+    if table.primary_key:
+        items["primary key"] = _columns(table.primary_key)
+    foreign_keys = table.foreign_keys
     for fk in foreign_keys:
         target = f"REFERENCES {fk['referred_table']} {_columns(fk['referred_columns'])}"
         options = fk.get("options") or {}
@@ -94,13 +175,13 @@ def _table_items(inspector, dialect, adapter, table: str) -> dict[str, str]:
                 target += f" {'ON DELETE' if key == 'ondelete' else 'ON UPDATE'} {value}"
         items[f"foreign key {_columns(fk['constrained_columns'])}"] = target
     uniques = set()
-    for unique in adapter.unique_constraints(inspector, table):
+    for unique in table.unique_constraints:
         uniques.add(tuple(unique["column_names"]))
         items[f"unique {_columns(unique['column_names'])}"] = ""
     fk_names = {fk.get("name") for fk in foreign_keys} | {c for fk in foreign_keys
                                                              for c in fk["constrained_columns"][:1]}
     fk_columns = {tuple(fk["constrained_columns"]) for fk in foreign_keys}
-    for index in inspector.get_indexes(table):
+    for index in table.indexes:
         columns = tuple(c if c is not None else "<expression>" for c in index["column_names"])
         if index.get("duplicates_constraint") or (index.get("unique") and columns in uniques):
             continue  # the unique constraint above already says it
@@ -110,8 +191,13 @@ def _table_items(inspector, dialect, adapter, table: str) -> dict[str, str]:
             # InnoDB adds this index for a foreign key and names it after the key or column.
             items[f"index for foreign key {_columns(columns)}"] = ""
             continue
-        items[f"index {index['name']}"] = f"{kind}{_columns(columns)}"
-    for check in _optional(inspector.get_check_constraints, table):
+        text = f"{kind}{_columns(columns)}"
+        if index.get("using"):
+            text += f" USING {index['using']}"
+        if index.get("where"):
+            text += f" WHERE {_normalise_sql(index['where'])}"
+        items[f"index {index['name']}"] = text
+    for check in table.check_constraints:
         items[f"check ({_normalise_sql(check['sqltext'])})"] = ""
     return items
 
@@ -129,10 +215,12 @@ def _columns(names) -> str:
 
 
 def _describe_column(column: dict, dialect) -> str:
-    try:
-        type_text = column["type"].compile(dialect=dialect)
-    except Exception:  # a type the dialect cannot render (NullType): its repr still compares
-        type_text = repr(column["type"])
+    type_text = column["type"]
+    if not isinstance(type_text, str):  # a SQLAlchemy type (the inspector's, SQLite's affinity)
+        try:
+            type_text = type_text.compile(dialect=dialect)
+        except Exception:  # a type the dialect cannot render (NullType): its repr still compares
+            type_text = repr(column["type"])
     text = _squeeze(type_text).upper()
     text += " NULL" if column.get("nullable", True) else " NOT NULL"
     default = normalise_default(column.get("default"))
