@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..importers.importing import ImportResult
 
-DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
+
+def _target(text: str):
+    """``--dialect``'s value as a render target; a bad one is a usage error naming what is accepted."""
+    from ..importers.target import parse_target
+
+    try:
+        return parse_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_import_arguments(sub: argparse.ArgumentParser) -> None:
@@ -28,8 +36,10 @@ def add_import_arguments(sub: argparse.ArgumentParser) -> None:
                      help="where to write the scripts (default: the configured package or directory); "
                           "existing files are never overwritten, and a folder imported before gets "
                           "only the migrations added since")
-    sub.add_argument("--dialect", choices=DIALECTS,
-                     help="Alembic: the SQL dialect to render revisions for (default: the configured URL's)")
+    sub.add_argument("--dialect", type=_target, metavar="DATABASE",
+                     help="Alembic: the database to render revisions for: postgresql, mysql, mariadb or "
+                          "sqlite, optionally with the server's version (mariadb-10.11, mysql-8.0, "
+                          "postgresql-15); default: the configured URL's server, asked for its version")
     sub.add_argument("--mark-applied", action="store_true",
                      help="also record as applied, without running them, the scripts the tool has "
                           "applied on the configured database (Alembic: alembic_version and its "
@@ -37,11 +47,11 @@ def add_import_arguments(sub: argparse.ArgumentParser) -> None:
                           "The tool's tables are only read")
 
 
-def import_dialect(settings: Settings) -> str | None:
-    """The dialect of the configured URL, if any."""
-    from ..authoring.new_script import dialect_name
+def import_dialect(settings: Settings):
+    """The configured database, read when revisions are rendered (yoyo never asks), or None."""
+    from ..importers.target import ConfiguredDatabase
 
-    return dialect_name(settings) or None
+    return ConfiguredDatabase(settings.url) if settings.url else None
 
 
 def print_import(args: argparse.Namespace, result: ImportResult, into: Path) -> None:
@@ -49,7 +59,8 @@ def print_import(args: argparse.Namespace, result: ImportResult, into: Path) -> 
     word = "revision" if args.tool == "alembic" else "migration"
     for script in result.written:
         names = " + ".join(path.name for path in script.paths)
-        print(f"{names}  ({args.tool} {word} {script.peer_id})")
+        how = f" {script.how}" if script.how else ""
+        print(f"{names}  ({args.tool} {word} {script.peer_id}){how}")
     if result.already_imported:
         report(args, f"{result.already_imported} {word}(s) were imported into {into} before; "
                      "not written again.")

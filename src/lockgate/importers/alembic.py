@@ -1,112 +1,112 @@
-"""Reading an Alembic project: its revisions as SQL rendered offline for one dialect.
+"""Reading an Alembic project: each revision as SQL rendered offline, or run live when it must be.
 
-Each revision's ``upgrade()`` and ``downgrade()`` are run against an offline
-(``as_sql``) :class:`~alembic.runtime.migration.MigrationContext`, as
-``alembic upgrade --sql`` does, but one revision at a time and without the
-project's ``env.py``: env.py often imports the application or reads its own
-URL, and offline rendering needs neither. Alembic's bookkeeping
-(``alembic_version``) and transaction lines are not part of the result, since
-lockgate tracks scripts itself and runs each in its own transaction.
+Each revision's ``upgrade()`` and ``downgrade()`` are rendered against an
+offline (``as_sql``) :class:`~alembic.runtime.migration.MigrationContext`, as
+``alembic upgrade --sql`` does, one revision at a time, for the dialect a live
+connection to the target server would have (:mod:`.target`), in the
+environment the project's env.py sets up (:mod:`.alembic_env`). Alembic's
+bookkeeping (``alembic_version``) and transaction lines are not part of the
+result, since lockgate tracks scripts itself and runs each in its own
+transaction.
+
+A revision whose upgrade cannot be rendered (it reads the database, or asks
+``context.is_offline_mode()`` and so behaves differently online) becomes a
+Python script that runs it live through :mod:`.alembic_live`; an upgrade that
+renders keeps its SQL even when its downgrade must run live. Nothing is
+refused for that: only revisions Alembic cannot load are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 
 from ..errors import ConfigError
-from .peer import PeerScript, ancestors_and_self, read_peer_ids
+from .alembic_env import AlembicProject, EnvSettings, open_project, read_env
+from .peer import PY, PeerHistory, PeerScript, ancestors_and_self, read_peer_ids
+from .target import ConfiguredDatabase, RenderTarget, parse_target
 
 TOOL = "alembic"
-VERSION_TABLE = "alembic_version"
 _CREATE_DATE = re.compile(r"Create Date:\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})")
 _BOOKKEEPING = re.compile(
     r"^\s*(CREATE TABLE|INSERT INTO|UPDATE|DELETE FROM|DROP TABLE)\s+[`\"]?alembic_version\b",
     re.IGNORECASE)
 _TRANSACTION_LINE = re.compile(r"^\s*(BEGIN|COMMIT)\s*;\s*$", re.IGNORECASE)
 NO_TRANSACTION = "-- lockgate: no-transaction"
+LIVE_NOTE = ("Python scripts run their revision through Alembic when they run: Alembic must be "
+             "installed wherever `lockgate upgrade` runs them")
 
 
-def read(folder: Path, dialect: str | None) -> list[PeerScript]:
-    """Every revision from base to head, rendered for ``dialect``.
+def read(folder: Path, dialect: RenderTarget | ConfiguredDatabase | str | None,
+         into: Path | None = None) -> PeerHistory:
+    """Every revision from base to head, rendered for ``dialect`` where it can be.
 
-    :raises ConfigError: not an Alembic folder, several heads, or a revision
-        that cannot be rendered offline.
+    :raises ConfigError: not an Alembic folder, several heads, or revisions
+        that cannot be loaded (each named).
     """
+    project = open_project(folder)  # a wrong folder is told before anything connects
+    target = _target(dialect)
+    env = read_env(project, f"{target.dialect().name}://")
+    revisions = _upgrade_order(project, folder)
+    peers = [_convert(revision, target, project, env, into or Path.cwd()) for revision in revisions]
+    notes = list(env.notes) + ([target.note] if target.note else [])
+    if any(p.kind == PY for p in peers):
+        notes.append(LIVE_NOTE)
+    return PeerHistory(peers, env.version_table, env.version_table_schema, notes)
+
+
+def _target(dialect: RenderTarget | ConfiguredDatabase | str | None) -> RenderTarget:
+    if isinstance(dialect, RenderTarget):
+        return dialect
+    if isinstance(dialect, ConfiguredDatabase):
+        return dialect.resolve()
     if not dialect:
         raise ConfigError(
             "Importing Alembic revisions renders them as SQL for one database, and none is "
-            "known. Pass --dialect postgresql (or mysql, mariadb, sqlite), or configure the "
-            "database URL (--url, LOCKGATE_URL, or the ini file).")
-    scripts = _script_directory(folder)
-    return [_convert(revision, dialect) for revision in _upgrade_order(scripts, folder)]
+            "known. Pass --dialect postgresql (or mysql, mariadb, sqlite, with a version such as "
+            "mariadb-10.11), or configure the database URL (--url, LOCKGATE_URL, or the ini file).")
+    try:
+        return parse_target(dialect)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str]]:
-    """Revisions the database has, from ``alembic_version`` (read only), and notes.
+def applied_ids(connection, history: PeerHistory) -> tuple[set[str], list[str]]:
+    """Revisions the database has, from Alembic's version table (read only), and notes.
 
     A database at revision X has X and all its ancestors applied.
     """
-    heads = read_peer_ids(connection, VERSION_TABLE, "version_num", "Alembic")
-    known = {p.peer_id for p in peers}
+    heads = read_peer_ids(connection, history.table, "version_num", "Alembic", history.schema)
+    known = {p.peer_id for p in history.scripts}
     unknown = sorted(heads - known)
     if unknown:
         raise ConfigError(
-            f"--mark-applied: {VERSION_TABLE} says the database is at {', '.join(unknown)}, "
+            f"--mark-applied: {history.table} says the database is at {', '.join(unknown)}, "
             "which is not a revision in the imported folder. Import the folder this database was "
             "migrated from (or bring the database to a revision of this folder with Alembic first); "
             "nothing was marked.")
-    return ancestors_and_self(peers, heads), []
+    return ancestors_and_self(history.scripts, heads), []
 
 
-def _script_directory(folder: Path):
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    if not folder.is_dir():
-        raise ConfigError(f"The Alembic folder {folder} does not exist. Give the folder holding "
-                          "alembic.ini, or Alembic's script folder (with env.py and versions/).")
-    ini, toml = folder / "alembic.ini", folder / "pyproject.toml"
-    in_toml = toml.is_file() and "[tool.alembic]" in toml.read_text(encoding="utf-8", errors="replace")
-    try:
-        if ini.is_file() or in_toml:
-            # [tool.alembic] needs Alembic 1.16; an alembic.ini alone works with older ones too.
-            config = (Config(str(ini) if ini.is_file() else None, toml_file=str(toml))
-                      if in_toml else Config(str(ini)))
-            location = getattr(config, "get_alembic_option", config.get_main_option)("script_location")
-            if not location:
-                raise ConfigError(f"{ini if ini.is_file() else toml} has no script_location, so its "
-                                  "revisions cannot be found. Add `script_location = %(here)s/alembic` "
-                                  "(where env.py is) or give that folder instead.")
-            if not Path(location).is_absolute() and (folder / location).is_dir():
-                config.set_main_option("script_location", str(folder / location))
-            return ScriptDirectory.from_config(config)
-        if (folder / "env.py").is_file() or (folder / "versions").is_dir():
-            return ScriptDirectory(str(folder))
-    except CommandError as exc:
-        raise ConfigError(f"Alembic cannot read the revisions in {folder}: {exc}. Fix the Alembic "
-                          "project (`alembic history` must work) and import again.") from exc
-    raise ConfigError(f"{folder} is not an Alembic folder: it has no alembic.ini, [tool.alembic] in a "
-                      "pyproject.toml, env.py or versions/ folder. Give the folder holding alembic.ini, "
-                      "or Alembic's script folder.")
-
-
-def _upgrade_order(scripts, folder: Path) -> list:
+def _upgrade_order(project: AlembicProject, folder: Path) -> list:
     """Revisions base first; merged branches in Alembic's own upgrade order, several heads refused."""
     from alembic.util import CommandError
 
+    scripts = project.scripts
     try:
         heads = scripts.get_heads()
         revisions = list(scripts.walk_revisions("base", "heads"))
     except CommandError as exc:
-        raise ConfigError(f"Alembic cannot order the revisions in {folder}: {exc}. Fix the history "
-                          "(`alembic history` must work) and import again.") from exc
+        raise ConfigError(f"Alembic cannot order the revisions in {folder}: {str(exc).rstrip('.')}. "
+                          "Fix the history (`alembic history` must work) and import again.") from exc
     except Exception as exc:  # a revision file that fails to import
-        raise ConfigError(f"Alembic cannot load the revisions in {folder} ({type(exc).__name__}: "
-                          f"{exc}). Fix the revision file and import again.") from exc
+        raise ConfigError(f"Alembic cannot load the revisions in {folder}: "
+                          f"{'; '.join(_unloadable(scripts)) or _describe(exc)}. Fix those revision "
+                          "files (or install what they import) and import again; nothing was "
+                          "written.") from exc
     if len(heads) > 1:
         raise ConfigError(
             f"The Alembic history in {folder} has {len(heads)} heads ({', '.join(sorted(heads))}): "
@@ -118,47 +118,115 @@ def _upgrade_order(scripts, folder: Path) -> list:
     return revisions
 
 
-def _convert(revision, dialect: str) -> PeerScript:
+def _unloadable(scripts) -> list[str]:
+    """Each revision file Alembic cannot load, with why."""
+    from alembic.util.pyfiles import load_python_file
+
+    problems = []
+    for location in scripts._version_locations:
+        for path in sorted(Path(location).glob("*.py")):
+            try:
+                load_python_file(str(path.parent), path.name)
+            except Exception as exc:
+                problems.append(f"{path.name} ({_describe(exc)})")
+    return problems
+
+
+def _convert(revision, target: RenderTarget, project: AlembicProject, env: EnvSettings,
+             into: Path) -> PeerScript:
+    from . import alembic_script
+
     module = revision.module
-    upgrade = _render(revision, module.upgrade, dialect)
-    downgrade_fn = getattr(module, "downgrade", None)
-    downgrade = _render(revision, downgrade_fn, dialect) if callable(downgrade_fn) else None
     message = (revision.doc or "").strip() or "revision"
-    header = f"-- {_one_line(message)}; rendered for {dialect}.\n"
+    upgrade, up_problem = _try_render(module.upgrade, target, project, env)
+    downgrade_fn = getattr(module, "downgrade", None)
+    downgrade, down_problem = (_try_render(downgrade_fn, target, project, env)
+                               if callable(downgrade_fn) else (None, None))
     notes = []
-    if downgrade is not None and _has_statements(upgrade) and not _has_statements(downgrade):
+    if downgrade is not None and _has_statements(upgrade or "") and not _has_statements(downgrade):
         downgrade = None  # an empty downgrade would make an irreversible change look reversible
         notes.append(f"revision {revision.revision}: its downgrade renders no SQL, so the script has no downgrade")
-    return PeerScript(
+    script = PeerScript(
         peer_id=revision.revision,
         slug_source=f"{message[:40]} {revision.revision}",
-        upgrade=header + upgrade,
-        downgrade=downgrade,
+        upgrade="",
         created=_create_date(module.__doc__ or ""),
         parents=_down_revisions(revision.down_revision),
         notes=notes,
     )
+    header = f"-- {_one_line(message)}; rendered for {target.describe()}.\n"
+    if upgrade is not None and down_problem is None:
+        script.upgrade, script.downgrade, script.how = header + upgrade, downgrade, "as SQL"
+        return script
+    script.kind = PY
+    if upgrade is not None:
+        script.upgrade_sql = header + upgrade
+        script.how = f"as SQL, with a downgrade run live through Alembic: the downgrade {down_problem}"
+    else:
+        script.how = f"as Python run live through Alembic: the upgrade {up_problem}"
+    script.upgrade = alembic_script.render(
+        revision, message, script.how, project, env, sql_upgrade=upgrade,
+        has_downgrade=callable(downgrade_fn), file=_relative(revision.path, into))
+    return script
 
 
-def _render(revision, function, dialect: str) -> str:
-    """The SQL ``function`` (a revision's upgrade or downgrade) emits offline."""
-    from alembic.migration import MigrationContext
+def _relative(path: str, into: Path) -> str:
+    """The revision file relative to the folder the script is written into."""
+    try:
+        return Path(os.path.relpath(path, into)).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()
+
+
+def _try_render(function, target, project, env) -> tuple[str | None, str | None]:
+    """The SQL ``function`` renders offline, or None and why it cannot be rendered."""
+    try:
+        return render(function, target, project, env), None
+    except _AsksOfflineMode:
+        return None, "asks context.is_offline_mode() and does something else online"
+    except Exception as exc:
+        return None, f"reads the database while it runs ({_describe(exc)})"
+
+
+class _AsksOfflineMode(Exception):
+    """The revision asked whether it runs offline: its SQL would not be what it does online."""
+
+
+def render(function, target: RenderTarget, project: AlembicProject, env: EnvSettings) -> str:
+    """The SQL ``function`` (a revision's upgrade or downgrade) emits offline.
+
+    :raises Exception: whatever the revision raises when it needs a live database.
+    """
     from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext
+
+    asked: list[bool] = []
+
+    def is_offline_mode() -> bool:
+        asked.append(True)
+        return True
 
     buffer = io.StringIO()
-    context = MigrationContext.configure(
-        dialect_name=dialect, opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True})
-    try:
-        with Operations.context(context):
-            function()
-    except Exception as exc:
-        raise ConfigError(
-            f"Alembic revision {revision.revision} ({revision.path}) cannot be rendered as "
-            f"{dialect} SQL offline: {type(exc).__name__}: {exc}. Offline rendering cannot read the "
-            "database (op.get_bind(), reflection; on SQLite batch operations need copy_from=). "
-            "Make the revision renderable (`alembic upgrade --sql` must work), then import again; "
-            "nothing was written.") from exc
+    # Alembic's `context` proxy serves EnvironmentContext's own attributes, so the instance's is used.
+    environment = EnvironmentContext(project.config, project.scripts, as_sql=True)
+    environment.is_offline_mode = is_offline_mode  # type: ignore[method-assign]
+    opts = {"as_sql": True, "output_buffer": buffer, "literal_binds": True, "script": project.scripts}
+    if env.target_metadata is not None:
+        opts["target_metadata"] = env.target_metadata
+    context = MigrationContext.configure(dialect=target.dialect(), environment_context=environment,
+                                         opts=opts)
+    environment._migration_context = context  # what context.get_context() returns in a revision
+    with environment, Operations.context(context):
+        function()
+    if asked:
+        raise _AsksOfflineMode
     return clean_sql(buffer.getvalue())
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200] + '...' if len(text) > 200 else text}"
 
 
 def clean_sql(sql: str) -> str:

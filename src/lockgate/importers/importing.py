@@ -32,12 +32,13 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def import_migrations(tool: str, folder, into, *, dialect: str | None = None,
-                      migrator=None) -> ImportResult:
+def import_migrations(tool: str, folder, into, *, dialect=None, migrator=None) -> ImportResult:
     """Write lockgate scripts for the migrations in ``folder`` into ``into``.
 
     :param tool: ``"alembic"`` or ``"yoyo"``.
-    :param dialect: the SQL dialect Alembic revisions are rendered for.
+    :param dialect: the database Alembic revisions are rendered for: a
+        :class:`~.target.RenderTarget` or its ``--dialect`` spelling
+        (``"mariadb-10.11"``).
     :param migrator: a :class:`~lockgate.DBMigrator` over ``into``: when given,
         every imported script the peer has applied on its database is marked
         applied there (the tracking table is created if missing).
@@ -51,12 +52,13 @@ def import_migrations(tool: str, folder, into, *, dialect: str | None = None,
     if not into.is_dir():
         raise ConfigError(f"The folder to import into, {into}, does not exist. Create it, or pass "
                           "--into with the folder your lockgate scripts live in.")
-    peers = reader.read(folder, dialect)
-    result = ImportResult(notes=[note for peer in peers for note in peer.notes])
+    history = reader.read(folder, dialect, into)
+    peers = history.scripts
+    result = ImportResult(notes=[note for peer in peers for note in peer.notes] + history.notes)
     applied = None
     if migrator is not None:  # read before writing: a wrong database must leave no files
         with migrator.engine.connect() as connection:
-            applied, notes = reader.applied_ids(connection, peers)
+            applied, notes = reader.applied_ids(connection, history)
         result.notes.extend(notes)
     versions = _write_new(tool, peers, into, result)
     if applied is not None:

@@ -32,6 +32,7 @@ class WrittenScript:
     version: str
     peer_id: str
     paths: list[Path]
+    how: str = ""
 
 
 def marker(tool: str, peer_id: str, comment: str = "--") -> str:
@@ -78,7 +79,11 @@ def render_files(tool: str, peer: PeerScript, version: str) -> dict[str, str]:
     """File name -> text for one peer migration at ``version``."""
     slug = slugify(peer.slug_source)
     if peer.kind == PY:
-        return {f"{version}_{slug}.py": f"{marker(tool, peer.peer_id, '#')}\n{peer.upgrade}"}
+        files = {f"{version}_{slug}.py": f"{marker(tool, peer.peer_id, '#')}\n{peer.upgrade}"}
+        if peer.upgrade_sql is not None:  # run by the script's upgrade() through run_sql_file()
+            files[f"{version}_upgrade.sql"] = (
+                f"-- Upgrade of {tool} {_ID_WORDS[tool]} {peer.peer_id}\n{peer.upgrade_sql}")
+        return files
     files = {f"{version}_{slug}.sql": f"{marker(tool, peer.peer_id)}\n{peer.upgrade}"}
     if peer.downgrade is not None:
         files[f"{version}_downgrade.sql"] = (
@@ -109,7 +114,7 @@ def write_scripts(folder: Path, tool: str, peers: list[PeerScript],
             f"Cannot write the imported scripts into {folder} ({exc.strerror or exc}); nothing was "
             "left behind. Fix the folder's permissions, or pass --into with a folder you can write to."
         ) from exc
-    return [WrittenScript(version, peer.peer_id, [folder / name for name in files])
+    return [WrittenScript(version, peer.peer_id, [folder / name for name in files], peer.how)
             for peer, version, files in planned]
 
 

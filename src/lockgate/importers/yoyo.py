@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .peer import PY, PeerScript, read_peer_ids
+from .peer import PY, PeerHistory, PeerScript, read_peer_ids
 
 TOOL = "yoyo"
 MIGRATION_TABLE = "_yoyo_migration"
@@ -53,8 +53,8 @@ def downgrade(connection):
 '''
 
 
-def read(folder: Path, dialect: str | None = None) -> list[PeerScript]:
-    """Every migration of ``folder`` in yoyo's order (``dialect`` is unused: yoyo's SQL is as written).
+def read(folder: Path, dialect: object = None, into: Path | None = None) -> PeerHistory:
+    """Every migration of ``folder`` in yoyo's order (``dialect`` and ``into`` are unused: yoyo's SQL is as written).
 
     :raises ConfigError: missing folder, no migrations, or one yoyo cannot load.
     """
@@ -82,16 +82,17 @@ def read(folder: Path, dialect: str | None = None) -> list[PeerScript]:
         raise ConfigError(f"{folder} is not a yoyo folder: it holds no migrations (*.sql, *.py). "
                           "Give the folder yoyo reads its migrations from.")
     peers = [_convert(migration) for migration in ordered]
+    history = PeerHistory(peers, MIGRATION_TABLE)
     if migrations.post_apply:
         names = ", ".join(Path(m.path).name for m in migrations.post_apply)
-        peers[-1].notes.append(f"post-apply hooks are not imported ({names}): run them yourself")
-    return peers
+        history.notes.append(f"post-apply hooks are not imported ({names}): run them yourself")
+    return history
 
 
-def applied_ids(connection, peers: list[PeerScript]) -> tuple[set[str], list[str]]:
+def applied_ids(connection, history: PeerHistory) -> tuple[set[str], list[str]]:
     """Migration ids in ``_yoyo_migration`` (read only), and notes about ids the folder lacks."""
-    ids = read_peer_ids(connection, MIGRATION_TABLE, "migration_id", "yoyo")
-    known = {p.peer_id for p in peers}
+    ids = read_peer_ids(connection, history.table, "migration_id", "yoyo")
+    known = {p.peer_id for p in history.scripts}
     notes = [f"yoyo applied {i}, which is not in the imported folder: not marked" for i in sorted(ids - known)]
     return ids & known, notes
 
@@ -105,11 +106,12 @@ def _convert(migration) -> PeerScript:
     else:
         upgrade, downgrade = _string_steps(migration.steps)
         if upgrade is None:
-            return PeerScript(migration.id, migration.id, _python_script(migration, path), kind=PY)
+            return PeerScript(migration.id, migration.id, _python_script(migration, path), kind=PY,
+                              how="as Python: its steps call Python, run by yoyo_steps")
     header = f"-- yoyo migration {path.name}\n"
     if not migration.use_transactions:
         header += NO_TRANSACTION + "\n"
-    return PeerScript(migration.id, migration.id, header + upgrade, downgrade)
+    return PeerScript(migration.id, migration.id, header + upgrade, downgrade, how="as SQL")
 
 
 def _sql_files(path: Path) -> tuple[str, str | None]:

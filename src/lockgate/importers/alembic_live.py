@@ -1,0 +1,81 @@
+"""Running an Alembic revision's own ``upgrade()``/``downgrade()`` inside a lockgate Python script.
+
+A revision that reads the database while it runs (``op.get_bind()``, the
+inspector, an ORM session, batch operations on SQLite that copy the live
+table) has no offline SQL. The script imported from it keeps the revision's
+source and calls :meth:`AlembicRevision.run`, which sets up what Alembic's
+``env.py`` would: an environment whose ``context.is_offline_mode()`` is False
+and whose ``op.get_context().config`` holds the project's ini options, and
+operations (``op``) on the connection lockgate gives the script, inside
+lockgate's transaction. Alembic must be installed where such scripts run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class AlembicRevision:
+    """One revision's source and the environment it expects.
+
+    :param revision: the Alembic revision id.
+    :param source: the revision file's text, run as a module.
+    :param file: where the revision file was, relative to the script (its
+        ``__file__``, for revisions that read files beside themselves).
+    :param options: the ini's main-section options, for ``op.get_context().config``.
+    :param naming_convention: the naming convention of env.py's ``target_metadata``.
+    """
+
+    revision: str
+    source: str
+    file: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    naming_convention: dict[str, str] | None = None
+
+    def run(self, connection, direction: str, script_file: str) -> None:
+        """Call the revision's ``direction`` (``"upgrade"`` or ``"downgrade"``) on ``connection``."""
+        from alembic.operations import Operations
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.runtime.migration import MigrationContext
+
+        module = self.load(script_file)
+        opts: dict[str, Any] = {}
+        if self.naming_convention is not None:
+            import sqlalchemy as sa
+
+            opts["target_metadata"] = sa.MetaData(naming_convention=self.naming_convention)
+        environment = EnvironmentContext(self._config(), None, as_sql=False)  # type: ignore[arg-type]
+        context = MigrationContext.configure(connection=connection, environment_context=environment,
+                                             opts=opts)
+        if connection.in_transaction():
+            # autocommit_block() ends and restarts "the migration's transaction": in a script
+            # run without one (transaction = False) that is the connection's current one.
+            context._transaction = connection.get_transaction()
+        # context.get_context() and context.get_bind() in a revision read it from here.
+        environment._migration_context = context
+        with environment, Operations.context(context):
+            getattr(module, direction)()
+
+    def load(self, script_file: str) -> types.ModuleType:
+        """The revision as a module, its ``__file__`` where the revision file was."""
+        here = os.path.dirname(os.path.abspath(script_file))
+        path = os.path.normpath(os.path.join(here, self.file)) if self.file else script_file
+        name = f"lockgate_alembic_revision_{self.revision}"
+        module = types.ModuleType(name)
+        module.__file__ = path
+        sys.modules[name] = module  # dataclasses and typing look the module up while it runs
+        exec(compile(self.source, path, "exec"), module.__dict__)
+        return module
+
+    def _config(self):
+        from alembic.config import Config
+
+        config = Config()
+        for key, value in self.options.items():
+            config.set_main_option(key, value.replace("%", "%%"))
+        return config
