@@ -189,3 +189,29 @@ def test_a_broken_history_names_each_unloadable_revision_once(tmp_path, capsys):
 def test_a_bad_dialect_says_what_is_accepted(project, tmp_path, capsys):
     result = cli(capsys, "import", "alembic", project, "--into", tmp_path, "--dialect", "oracle-19")
     assert result.code == 2 and "mariadb-10.11" in result.err and "Traceback" not in result.err
+
+
+def test_mark_applied_reads_the_version_table_env_py_names(fresh_db, tmp_path, capsys):
+    project = peers.make_alembic_project(tmp_path / "project", peers.REVISIONS[:3])
+    env = project / "alembic" / "env.py"
+    env.write_text(env.read_text().replace("target_metadata=target_metadata",
+                                           'target_metadata=target_metadata, version_table="app_revisions"'))
+    at_head, adopted = fresh_db(), fresh_db()
+    peers.alembic_upgrade(project, at_head)
+    peers.alembic_upgrade(project, adopted, peers.revision_id(2))
+    assert scalar(adopted, "SELECT version_num FROM app_revisions") == "rev02"
+    into = tmp_path / "m"
+    result = import_and_upgrade(capsys, adopted, project, into, "--mark-applied")
+    assert result.out.count("as applied without running it") == 2
+    tables = {name for name in peers.schema(adopted) if name != "app_revisions"}
+    assert tables == {name for name in peers.schema(at_head) if name != "app_revisions"} == {"users", "projects"}
+
+
+def test_an_unreachable_url_renders_for_the_servers_name_and_says_so(tmp_path, capsys):
+    project = peers.make_alembic_project(tmp_path / "project", peers.REVISIONS[:1])
+    url = "mysql+pymysql://root:s3cret-word@127.0.0.1:1/app"  # nothing listens on port 1
+    result = cli(capsys, "--url", url, "import", "alembic", project, "--into", tmp_path)
+    assert result.code == 0, str(result)
+    assert "could not connect" in result.out + result.err and "--dialect" in result.out + result.err
+    assert "s3cret-word" not in result.out + result.err
+    assert "rendered for mysql" in next(tmp_path.glob("*_rev01.sql")).read_text()
