@@ -459,9 +459,10 @@ def test_delimiter_line_with_crlf_and_indent():
     assert split_sql(sql, "mysql") == [Statement("SELECT 1; SELECT 2", 2), Statement("SELECT 3", 4)]
 
 
-def test_delimiter_line_ends_unterminated_statement():
+def test_delimiter_line_after_unterminated_statement_is_its_text():
+    # As the mariadb client reads it: a command only where no statement is under way.
     sql = "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END\nDELIMITER ;\nSELECT 2;"
-    assert texts(sql, "mysql") == ["CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"]
+    assert texts(sql, "mysql") == ["CREATE PROCEDURE p() BEGIN SELECT 1; END\nDELIMITER ;\nSELECT 2;"]
 
 
 def test_delimiter_inside_string_or_comment_is_no_command():

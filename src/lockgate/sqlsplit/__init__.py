@@ -1,0 +1,320 @@
+"""Split the text of a ``.sql`` migration into single statements, per SQL dialect.
+
+sqlite3 and PyMySQL execute one statement per call, so a script has to be cut
+at its delimiters -- but only at delimiters that are really SQL: not inside
+strings, quoted identifiers, comments, PostgreSQL dollar quotes, or the
+``BEGIN ... END`` body of a trigger or stored routine.
+
+Migration files can be multi-megabyte data dumps, so nothing here walks the
+text character by character in Python.  One compiled regular expression per
+dialect and delimiter (``lexicon.py``) consumes, in a single call, the blanks
+and comments before a statement and everything in it that cannot end it
+(plain text, complete strings, complete comments); Python code only runs where
+a decision is needed.  Statements whose head (read through comments) says they
+can hold a body are cut by tokens and each dialect's block grammar
+(``blocks.py``).
+
+A statement holds exactly the characters of the input between its
+boundaries: nothing is translated, so a CR LF inside a string literal reaches
+the server as written (open files with ``newline=""``).  A byte order mark at
+the start is no part of the SQL, for text and streams alike.
+
+Known limits: server settings are invisible from a file, so MySQL's
+NO_BACKSLASH_ESCAPES / ANSI_QUOTES modes and PostgreSQL's
+``standard_conforming_strings=off`` are not modelled; and MySQL block tracking
+decides whether ``BEGIN``/``END``/``IF``/``REPEAT``/... are keywords from the
+token before them (statement position vs. a name or a function call).
+
+A MySQL ``DELIMITER`` line is obeyed as the mariadb client obeys it: only at
+the start of a line where no statement is under way (blanks and comments
+before it are fine); after an unterminated statement it is part of that
+statement's text.
+
+When the automatic cut is wrong, the script's author can take over:
+
+* ``-- lockgate: break`` on a line of its own ends the statement there, also
+  inside a ``BEGIN ... END`` block the heuristics misread; it means nothing
+  inside a string, quoted identifier, comment or dollar quote.
+* ``-- lockgate: split-at-markers`` among the file's leading comment lines
+  (where ``-- lockgate: no-transaction`` goes, and combinable with it:
+  ``-- lockgate: no-transaction, split-at-markers``) turns the automatic cut
+  off: statements are then the text between break markers, cut by line and
+  sent as written, delimiters included; only the whitespace and comments
+  around each piece are dropped.
+
+A script may also be a text stream (anything with ``read(size)``, such as an
+open file). It is read in chunks, and a statement is yielded once the scanner
+has seen its end; only the unfinished statement and one chunk are held.
+
+``COPY ... FROM STDIN`` with inline rows is psql's business, not SQL's: the
+driver cannot send the rows, so such a statement raises a
+:class:`~lockgate.errors.LockgateError` saying what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+import re
+from typing import Protocol
+
+from ..directives import sql_directives
+from ..errors import LockgateError
+from .blocks import TokenReader, body_end, comment_end, copy_from_stdin, skip_lead, starts_line
+from .lexicon import BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules, scanner
+
+__all__ = ["BREAK_MARKER", "MYSQL", "POSTGRESQL", "SPLIT_AT_MARKERS", "SQLITE", "STANDARD", "Statement",
+           "TextSource", "iter_statements", "split_sql", "sql_kind"]
+
+_KINDS = {POSTGRESQL: POSTGRESQL, MYSQL: MYSQL, "mariadb": MYSQL, SQLITE: SQLITE}
+
+#: A comment line that ends the statement before it, wherever the splitter stands.
+BREAK_MARKER = "-- lockgate: break"
+#: The directive (in the leading comments) that makes break markers the only cuts.
+SPLIT_AT_MARKERS = "split-at-markers"
+#: Characters asked of a stream per read; more while one statement outgrows it.
+CHUNK_SIZE = 1 << 20
+_BOM = "\ufeff"
+
+
+class TextSource(Protocol):
+    """What a streamed script must offer: an open text file, ``io.StringIO``, ..."""
+
+    def read(self, size: int, /) -> str: ...
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a script, with the line it starts on (for error messages)."""
+
+    text: str  # without its terminating delimiter, stripped; comments inside it kept
+    line: int  # 1-based line of the statement's first character (leading comments skipped)
+
+
+# The mysql client's DELIMITER command: the rest of the line is its argument,
+# of which a quoted string or the first word counts.
+_DELIMITER_LINE = re.compile(r"[ \t]*DELIMITER[ \t]+(?:'([^'\n]+)'|\"([^\"\n]+)\"|`([^`\n]+)`|(\S+))[^\n]*", re.I)
+# Blank lines and "--" comment lines: where sql_directives looks for directives.
+_LEADING_COMMENTS = re.compile(r"(?:[ \t\r\f\v]*(?:--[^\n]*)?\n)*")
+_COPY = re.compile(r"COPY\b", re.I)
+
+
+def _head_through_nested_comments(sql: str, start: int, r: Rules) -> bool:
+    """Whether the statement has a head, read as tokens (PostgreSQL's comments nest, its regex's do not)."""
+    reader, words = TokenReader(sql, start, r), []
+    for _ in range(4):
+        words.append(reader.next())
+        if r.head.fullmatch(" ".join(words)):
+            return True
+    return False
+
+
+
+def sql_kind(dialect: str) -> str:
+    """The splitter's rule set for a dialect name: MariaDB is MySQL, unknown names standard SQL."""
+    name = str(dialect).split("+", 1)[0].strip().lower()
+    return _KINDS.get(name, STANDARD)
+
+
+def _scan_end(sql: str, pos: int, r: Rules, delimiter: str) -> tuple[int, int]:
+    """(end of the statement text, start of what follows) once the regex scan stopped at pos."""
+    n, body = len(sql), scanner(r.kind, delimiter, False)
+    while True:
+        if pos >= n:
+            return n, n
+        if sql.startswith(delimiter, pos):
+            return pos, pos + len(delimiter)
+        c = sql[pos]
+        if c == "-" and (marker := BREAK.match(sql, pos)):
+            if starts_line(sql, pos):
+                return pos, marker.end()
+            pos = marker.end()  # a marker behind code on its line is just a comment
+        elif c == "/" and sql.startswith("/*", pos):  # nested (PostgreSQL) or unclosed
+            pos = comment_end(sql, pos, r.kind == POSTGRESQL)
+            if pos < 0:
+                return n, n
+        elif c in r.specials:  # an unterminated string, quoted name or dollar quote
+            return n, n
+        else:
+            pos += 1
+        pos = body.match(sql, pos).end()  # type: ignore[union-attr]  # matches the empty string
+
+
+def _delimiter_command(sql: str, pos: int) -> re.Match[str] | None:
+    """The mysql client's DELIMITER command, if the word at pos starts its line."""
+    if not starts_line(sql, pos):
+        return None
+    return _DELIMITER_LINE.match(sql, sql.rfind("\n", 0, pos) + 1)
+
+
+class _Splitter:
+    """Splitting state over a buffer that a stream keeps topping up.
+
+    A statement counts as finished only when what follows it is in the buffer
+    too (or the input has ended): a chunk boundary may fall inside a string, a
+    comment, a delimiter or a marker, and then the rest is scanned again, from
+    the statement's start, once more text has arrived.
+    """
+
+    def __init__(self, dialect: str):
+        self.kind = sql_kind(dialect)
+        self.rules = rules(self.kind)
+        self._set_delimiter(";")
+        self.markers_only: bool | None = None  # known once the leading comments are read
+        self.buf = ""
+        self.pos = 0  # start of the part not yet split
+        self.counted = 0  # newlines before this index are counted in self.line
+        self.line = 1
+
+    def _set_delimiter(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self.scan = scanner(self.kind, delimiter, True).match
+
+    def pending(self) -> int:
+        return len(self.buf) - self.pos
+
+    def feed(self, text: str) -> None:
+        """Append text, dropping what is split; one character stays for look-behinds."""
+        cut = self.pos - 1
+        if cut > 0:
+            self.line += self.buf.count("\n", self.counted, cut)
+            self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
+        else:
+            self.buf += text
+
+    def drain(self, final: bool) -> Iterator[Statement]:
+        """Yield every statement known to be complete; with final, the rest as well."""
+        if self.markers_only is None:
+            if self.buf.startswith(_BOM):  # a byte order mark is no part of the SQL
+                self.buf = self.buf[1:]
+            # Decided once the first line after the leading comments is complete.
+            m = _LEADING_COMMENTS.match(self.buf)
+            assert m is not None  # the pattern matches the empty string: never None
+            head = m.end()
+            if self.buf.find("\n", head) < 0 and not final:
+                return
+            self.markers_only = SPLIT_AT_MARKERS in sql_directives(self.buf[:head])
+        yield from (self._at_markers(final) if self.markers_only else self._automatic(final))
+
+    def _automatic(self, final: bool) -> Iterator[Statement]:
+        sql, n, kind, r = self.buf, len(self.buf), self.kind, self.rules
+        while True:
+            m = self.scan(sql, self.pos)
+            start, stop = m.end(1), m.end()  # type: ignore[union-attr]  # matches the empty string
+            if stop == start and start < n and sql.startswith("/*", start):
+                after_comment = comment_end(sql, start, True)  # a nested comment before the statement
+                if after_comment > start:
+                    self.pos = after_comment
+                    continue
+            if start >= n:
+                if final:
+                    self.pos = n
+                return
+            c = sql[start]
+            if kind == MYSQL and c in "Dd" and (command := _delimiter_command(sql, start)):
+                # A mysql client command, not SQL: it only changes the delimiter.
+                if command.end() >= n and not final:
+                    return
+                self.pos = command.end()
+                self._set_delimiter(next(g for g in command.groups() if g))
+                continue
+            head_end = m.end(2)  # type: ignore[union-attr]
+            if head_end >= 0 and self._has_body(start, head_end, stop) or (
+                    head_end < 0 and kind == POSTGRESQL and c in "Cc" and sql.find("/*", start, stop + 2) >= 0
+                    and _head_through_nested_comments(sql, start, r)):
+                end, after = body_end(sql, start, r)
+            elif stop < n and sql.startswith(self.delimiter, stop):
+                end, after = stop, stop + len(self.delimiter)
+            else:
+                end, after = _scan_end(sql, stop, r, self.delimiter)
+            if after >= n and not final:
+                return
+            if kind == POSTGRESQL and c in "Cc" and _COPY.match(sql, start) and copy_from_stdin(sql, start, end, r):
+                self._refuse_copy_from_stdin(start)
+            self.pos = after
+            text = sql[start:end].rstrip()
+            if text:
+                # Newlines are counted only between statement starts: once per file.
+                self.line += sql.count("\n", self.counted, start)
+                self.counted = start
+                yield Statement(text, self.line)
+
+    def _has_body(self, start: int, head_end: int, stop: int) -> bool:
+        """Whether the statement at start, whose head may open a body, holds one before stop."""
+        sql = self.buf
+        if self.kind != POSTGRESQL or sql[head_end - 1] in "Ee":  # ... RULE: its actions, in ( )
+            return True
+        # A function's only block is BEGIN ATOMIC: without the word BEGIN
+        # outside strings and comments before the first ";", that ";" ends it.
+        if "begin" not in sql[head_end:stop].lower():
+            return False
+        scan = begin_scanner().match(sql, head_end)
+        return not sql.startswith(";", scan.end())  # type: ignore[union-attr]  # matches the empty string
+
+    def _at_markers(self, final: bool) -> Iterator[Statement]:
+        sql, n = self.buf, len(self.buf)
+        for marker in BREAK_LINE.finditer(sql, self.pos):
+            if marker.end() >= n and not final:
+                return
+            piece, self.pos = (self.pos, marker.start()), marker.end()
+            yield from self._piece(*piece)
+        if final:
+            piece, self.pos = (self.pos, n), n
+            yield from self._piece(*piece)
+
+    def _piece(self, pos: int, end: int) -> Iterator[Statement]:
+        start = skip_lead(self.buf, pos, self.rules)
+        if start < end:
+            yield from self._statement(start, end)
+
+    def _statement(self, start: int, end: int) -> Iterator[Statement]:
+        text = self.buf[start:end].rstrip()
+        if text:
+            # Newlines are counted only between statement starts: once per file.
+            self.line += self.buf.count("\n", self.counted, start)
+            self.counted = start
+            yield Statement(text, self.line)
+
+    def _refuse_copy_from_stdin(self, start: int) -> None:
+        line = self.line + self.buf.count("\n", self.counted, start)
+        raise LockgateError(
+            f"line {line}: COPY ... FROM STDIN is followed by rows of data that only psql "
+            "knows how to send; lockgate runs each statement through the database driver, "
+            "which would wait for rows that never come, and then read the rows as SQL. "
+            "Write the rows as INSERT statements (pg_dump --inserts does), COPY from a file "
+            "the server can read, or load the data with psql outside the migration."
+        )
+
+
+def iter_statements(
+    sql: str | TextSource, dialect: str, *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[Statement]:
+    """Yield the statements of a SQL script lazily, so huge files need no second copy.
+
+    :param sql: the script's text, or a text stream to read it from in chunks.
+    :param dialect: ``postgresql``, ``mysql``/``mariadb``, ``sqlite``, or any
+        other name for standard SQL; a ``+driver`` suffix is ignored.
+    :param chunk_size: characters to read at a time from a stream; reads grow
+        with a statement longer than that, so it is scanned a bounded number of times.
+    :raises LockgateError: for ``COPY ... FROM STDIN`` with inline rows (PostgreSQL).
+    """
+    splitter = _Splitter(dialect)
+    if isinstance(sql, str):
+        splitter.feed(sql)
+        yield from splitter.drain(final=True)
+        return
+    while True:
+        text = sql.read(max(chunk_size, splitter.pending()))
+        if not text:
+            yield from splitter.drain(final=True)
+            return
+        if not isinstance(text, str):
+            raise TypeError("iter_statements reads text, not bytes: open the file in text mode, "
+                            "e.g. open(path, encoding='utf-8', newline='')")
+        splitter.feed(text)
+        yield from splitter.drain(final=False)
+
+
+def split_sql(sql: str | TextSource, dialect: str) -> list[Statement]:
+    """Split a SQL script into its statements (see iter_statements)."""
+    return list(iter_statements(sql, dialect))

@@ -1,0 +1,161 @@
+"""The splitter's lexicon: what a string, a comment, a word and a statement's head are, per dialect.
+
+Everything here is a compiled regular expression, so that the bulk of a file is
+consumed in C. Every repetition is possessive (``*+``) and every quoted token
+is written as an "unrolled loop": a match never backtracks into what it has
+consumed, so scanning stays linear even on a half-written string or comment,
+and a multi-megabyte statement is one call.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+#: The splitter's SQL dialects: each has its own quoting, comments and blocks.
+POSTGRESQL, MYSQL, SQLITE, STANDARD = "postgresql", "mysql", "sqlite", "standard"
+
+# Complete quoted tokens.
+_SQ = r"'[^']*+(?:''[^']*+)*+'"
+_SQ_BACKSLASH = r"'[^'\\]*+(?:(?:''|\\.)[^'\\]*+)*+'"
+_DQ = r'"[^"]*+(?:""[^"]*+)*+"'
+_DQ_BACKSLASH = r'"[^"\\]*+(?:(?:""|\\.)[^"\\]*+)*+"'
+_BACKTICK = r"`[^`]*+(?:``[^`]*+)*+`"
+_BRACKET = r"\[[^\]]*+\]"
+# PostgreSQL E'...' strings honour backslashes; a plain '...' never does.
+_PG_SQ = r"(?<!\b[eE])" + _SQ + r"|(?<=\b[eE])" + _SQ_BACKSLASH
+# A block comment that does not nest (MySQL, SQLite), after its opening "/*".
+_C_COMMENT_REST = r"[^*]*+\*++(?:[^/*][^*]*+\*++)*+/"
+_C_COMMENT = r"/\*" + _C_COMMENT_REST
+# PostgreSQL's comments nest: the regex takes only comments without an inner
+# "/*" and leaves the others to Python, which counts depth.
+_PG_FLAT_COMMENT = r"/\*(?:[^*/]++|\*(?!/)|/(?!\*))*+\*/"
+# What follows the "--" of a break marker. The scanning regexes refuse to jump
+# over a marker, so Python sees it; a file without markers pays nothing.
+BREAK_REST = r"[ \t]*(?i:lockgate:[ \t]*break)[ \t]*\r?(?:\n|\Z)"
+# PostgreSQL ends a "--" comment at CR as well as LF; MySQL and SQLite at LF only.
+_PG_DASH_COMMENT = rf"--(?!{BREAK_REST})[^\n\r]*+"
+_DASH_COMMENT = rf"--(?!{BREAK_REST})[^\n]*+"
+# MySQL needs whitespace or a control character after "--"; "--x" is minus minus x.
+_MY_DASH_COMMENT = rf"--(?=[\x00-\x20])(?!{BREAK_REST})[^\n]*+"
+_HASH_COMMENT = r"#[^\n]*+"
+# MySQL's /*! ... */ and /*M! ... */ are executed by the server: content, not comment.
+_MY_HIDDEN_COMMENT = r"/\*(?!M?!)" + _C_COMMENT_REST
+# A dollar quote: "$" inside an identifier (a$b) or without a closing "$" of its
+# tag (a $1 parameter) starts none.
+_DOLLAR_QUOTE = r"(?<![\w$])\$(?P<tag>(?:[^\W\d]\w*+)?)\$(?s:.*?)\$(?P=tag)\$"
+_PG_LONE_DOLLAR = r"(?<=[\w$])\$|\$(?!(?:[^\W\d]\w*+)?\$)"
+DOLLAR_OPEN = re.compile(r"(?<![\w$])\$(?:[^\W\d]\w*+)?\$")
+
+WORD = re.compile(r"\w[\w$]*+")
+PG_COMMENT_TOKEN = re.compile(r"/\*|\*/")
+BREAK = re.compile("--" + BREAK_REST)
+BREAK_LINE = re.compile(r"^[ \t]*--" + BREAK_REST, re.M)
+
+# Heads of statements that may hold a body with inner delimiters. Between two
+# words of a head stands any run of blanks and comments (GAP, per dialect).
+_MY_USER = r"(?:'[^']*'|`[^`]*`|\"[^\"]*\"|[\w.%$-]+)"
+_HEADS = {
+    POSTGRESQL: r"CREATE\b_(?:OR_REPLACE_)?(?:FUNCTION|PROCEDURE|RULE)\b",
+    MYSQL: (
+        r"(?:CREATE\b_(?:OR_REPLACE_)?"
+        rf"(?:DEFINER_?=_?{_MY_USER}(?:_?@_?{_MY_USER})?(?:_?\(_?\))?_)?"
+        r"(?:AGGREGATE_)?(?:TRIGGER|PROCEDURE|FUNCTION|EVENT)|BEGIN_NOT_ATOMIC)\b"
+    ),
+    SQLITE: r"CREATE_(?:TEMP(?:ORARY)?_)?TRIGGER\b",
+    STANDARD: r"CREATE_(?:OR_REPLACE_)?(?:TEMP(?:ORARY)?_)?(?:TRIGGER|FUNCTION|PROCEDURE)\b",
+}
+
+
+class Rules(NamedTuple):
+    """One dialect's lexicon, compiled."""
+
+    kind: str  # POSTGRESQL, MYSQL, SQLITE or STANDARD
+    quotes: dict[str, re.Pattern[str]]  # opening character -> complete quoted token
+    alternatives: tuple[str, ...]  # complete tokens a scan may jump over
+    lone: tuple[str, ...]  # special characters that start nothing
+    specials: str  # characters that may start a token
+    lead: re.Pattern[str]  # blanks and comments that may precede a token
+    lead_source: str
+    head: re.Pattern[str]  # statements whose body must be tracked
+    head_starts: str  # first characters of a head, both cases
+
+
+@lru_cache(maxsize=None)
+def rules(kind: str) -> Rules:
+    """The lexicon of one of the splitter's dialects."""
+    comments: tuple[str, ...]
+    lead_comments: tuple[str, ...]
+    alternatives: tuple[str, ...]
+    lone: tuple[str, ...]
+    if kind == POSTGRESQL:
+        quotes = {"'": _PG_SQ, '"': _DQ}
+        comments = lead_comments = (_PG_DASH_COMMENT, _PG_FLAT_COMMENT)
+        alternatives = (_DOLLAR_QUOTE,)
+        lone = (r"-(?!-)", r"/(?!\*)", _PG_LONE_DOLLAR)
+    elif kind == MYSQL:
+        quotes = {"'": _SQ_BACKSLASH, '"': _DQ_BACKSLASH, "`": _BACKTICK}
+        comments = (_MY_DASH_COMMENT, _HASH_COMMENT, _C_COMMENT)
+        lead_comments = (_MY_DASH_COMMENT, _HASH_COMMENT, _MY_HIDDEN_COMMENT)
+        alternatives = ()
+        lone = (rf"-(?!-{BREAK_REST})", r"/(?!\*)")
+    else:
+        quotes = {"'": _SQ, '"': _DQ}
+        if kind == SQLITE:
+            quotes.update({"`": _BACKTICK, "[": _BRACKET})
+        comments = lead_comments = (_DASH_COMMENT, _C_COMMENT)
+        alternatives = ()
+        lone = (r"-(?!-)", r"/(?!\*)")
+    specials = "".join(quotes) + "-/" + {MYSQL: "#", POSTGRESQL: "$"}.get(kind, "")
+    lead = "(?:" + "|".join((r"\s++",) + lead_comments) + ")*+"
+    gap = "(?:" + "|".join((r"\s++",) + lead_comments) + ")"
+    head = _HEADS[kind].replace("_?", gap + "*+").replace("_", gap + "++")
+    return Rules(
+        kind=kind,
+        quotes={c: re.compile(p, re.S) for c, p in quotes.items()},
+        alternatives=tuple(quotes.values()) + comments + alternatives,
+        lone=lone,
+        specials=specials,
+        lead=re.compile(lead, re.S),
+        lead_source=lead,
+        head=re.compile(head, re.I | re.S),
+        head_starts="CcBb" if kind == MYSQL else "Cc",
+    )
+
+
+@lru_cache(maxsize=64)
+def scanner(kind: str, delimiter: str, lead: bool) -> re.Pattern[str]:
+    """Regex jumping over everything that cannot end the statement.
+
+    With ``lead``, group 1 is the blanks and comments before the statement,
+    and group 2, with the ";" delimiter, a head that may open a body: one call
+    finds where a statement starts, whether it needs its blocks read, and
+    where its scan stops.
+    """
+    r = rules(kind)
+    body = _body(r, delimiter, [f"[^{re.escape(r.specials + delimiter[0])}]++"])
+    if not lead:
+        return re.compile(body, re.S)
+    head = f"((?i:{r.head.pattern}))?" if delimiter == ";" else "((?!))?"  # a group that never takes part
+    return re.compile(f"({r.lead_source}){head}{body}", re.S)
+
+
+@lru_cache(maxsize=None)
+def begin_scanner() -> re.Pattern[str]:
+    """PostgreSQL: a scan that also stops at the word BEGIN, for a function's head and body."""
+    r = rules(POSTGRESQL)
+    text = [f"[^{re.escape(r.specials)};bB]++", r"(?<=[\w$])[bB]", r"[bB](?!(?i:egin)\b)"]
+    return re.compile(_body(r, ";", text), re.S)
+
+
+def _body(r: Rules, delimiter: str, text: list[str]) -> str:
+    """Possessive repetition of plain text, complete tokens and lone special characters."""
+    alternatives = [*text, *r.alternatives, *r.lone]
+    guard = ""
+    if delimiter != ";":
+        # The delimiter's first character may also be ordinary text ("$" in "$$").
+        guard = f"(?!{re.escape(delimiter)})"
+        if delimiter[0] not in r.specials:
+            alternatives.append(re.escape(delimiter[0]))
+    return f"(?:{guard}(?:{'|'.join(alternatives)}))*+"
