@@ -14,6 +14,11 @@ Fixtures, each on a fresh scratch database (dropped after the test):
   ``lockgate_migrator.upgrade()`` to test a data migration;
 * ``lockgate_stairway``: runs the stairway and fails the test with its report.
 
+The scripts run once per session and version: the first test that needs
+version V builds a template database, and every test gets a copy of it
+(:mod:`lockgate.schema.templates`), built again when a script changes. Each
+process (each pytest-xdist worker) has its own templates and names.
+
 Options: ``--lockgate-url`` (else ``LOCKGATE_TEST_URL``, else SQLite in a
 temporary file) names the server the scratch databases are made on;
 ``--lockgate-config`` (an ini file) or ``--lockgate-package`` /
@@ -29,13 +34,12 @@ import pytest
 
 if TYPE_CHECKING:  # nothing heavy until a fixture is used
     from collections.abc import Callable, Iterator
-    from pathlib import Path
-
     from sqlalchemy.engine import Engine
 
     from .config import Settings
     from .engine import DBMigrator
-    from .testing import CheckReport
+    from .schema.templates import MigratedTemplates
+    from .testing import CheckReport, FreshDatabase
 
 URL_ENVIRONMENT = "LOCKGATE_TEST_URL"
 
@@ -81,45 +85,59 @@ def lockgate_settings(pytestconfig: pytest.Config) -> Settings:
     return settings
 
 
-@pytest.fixture
-def lockgate_url(pytestconfig: pytest.Config, tmp_path: Path) -> str:
-    """The server URL the scratch databases are made on (a SQLite file by default)."""
+@pytest.fixture(scope="session")
+def lockgate_server_url(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The server the session's databases are made on (a SQLite file by default)."""
     url = pytestconfig.getoption("--lockgate-url") or os.environ.get(URL_ENVIRONMENT)
-    return url or f"sqlite:///{tmp_path / 'lockgate.sqlite'}"
+    return url or f"sqlite:///{tmp_path_factory.mktemp('lockgate') / 'lockgate.sqlite'}"
 
 
 @pytest.fixture
-def lockgate_migrator(lockgate_settings: Settings, lockgate_url: str) -> Iterator[DBMigrator]:
-    """A migrator for the configured scripts on a fresh scratch database."""
-    from lockgate.database import create_engine_from_settings
-    from lockgate.engine import DBMigrator
-    from lockgate.schema.scratch import scratch_database
-
-    settings = lockgate_settings
-    with scratch_database(lockgate_url) as url:
-        engine = create_engine_from_settings(url)
-        try:
-            yield DBMigrator.from_settings(settings, engine=engine)
-        finally:
-            engine.dispose()
+def lockgate_url(lockgate_server_url: str) -> str:
+    """The server URL the scratch databases are made on (a SQLite file by default)."""
+    return lockgate_server_url
 
 
-@pytest.fixture
-def migrated_engine(lockgate_migrator: DBMigrator) -> Engine:
-    """An engine on a scratch database with every script applied."""
-    lockgate_migrator.upgrade()
-    return lockgate_migrator.engine
+@pytest.fixture(scope="session")
+def lockgate_templates(lockgate_settings: Settings, lockgate_server_url: str) -> Iterator[MigratedTemplates]:
+    """The session's migrated templates: each version built once, copied for every test that asks."""
+    from lockgate.schema.templates import MigratedTemplates
+
+    templates = MigratedTemplates(lockgate_server_url, lockgate_settings)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture
-def migrate_to(lockgate_migrator: DBMigrator) -> Callable[[str | int], Engine]:
-    """``migrate_to(version)``: apply the scripts up to ``version`` and return the engine."""
+def lockgate_database(lockgate_templates: MigratedTemplates) -> Iterator[FreshDatabase]:
+    """This test's own database: made when first needed, dropped after the test."""
+    from lockgate.testing import FreshDatabase
 
-    def migrate(version: str | int) -> Engine:
-        lockgate_migrator.upgrade(to=version)
-        return lockgate_migrator.engine
+    database = FreshDatabase(lockgate_templates)
+    yield database
+    database.drop()
 
-    return migrate
+
+@pytest.fixture
+def lockgate_migrator(lockgate_database: FreshDatabase) -> DBMigrator:
+    """A migrator for the configured scripts on a fresh scratch database, nothing applied yet."""
+    return lockgate_database.migrator
+
+
+@pytest.fixture
+def migrated_engine(lockgate_database: FreshDatabase) -> Engine:
+    """An engine on a fresh scratch database with every script applied (a copy of the session's template)."""
+    return lockgate_database.migrate_to(None)
+
+
+@pytest.fixture
+def migrate_to(lockgate_database: FreshDatabase) -> Callable[[str | int], Engine]:
+    """``migrate_to(version)``: the scripts up to ``version`` applied; returns the engine.
+
+    On a database nothing was done to yet this is a copy of that version's
+    template; afterwards the scripts run as an upgrade would run them.
+    """
+    return lockgate_database.migrate_to
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # sqlalchemy and the engine are imported only when a check ru
     from .engine import DBMigrator
     from .scripts import Script
     from .schema.setups import HasMetaData, InitMigration
+    from .schema.templates import MigratedTemplates
 
 OK, FAILED, IRREVERSIBLE = "ok", "failed", "irreversible"
 
@@ -231,6 +232,66 @@ def _compare(name: str, expected: Snapshot, found: Snapshot, expected_label: str
     detail = (f"differences read as {found_label} compared with {expected_label}:\n"
               + render_diff(expected, found, expected_label, found_label))
     return Step(name, FAILED, differences, detail)
+
+
+# -- a test's own database ------------------------------------------------------
+
+
+class FreshDatabase:
+    """One test's database, made when first needed: a copy of a migrated template where it can be.
+
+    Asked for a version before anything touched it, it becomes a copy of the
+    session's template at that version (:class:`~lockgate.schema.templates.MigratedTemplates`);
+    connected to first, it is made empty; asked for a version after the test
+    changed it, the scripts run as an upgrade runs them.
+    """
+
+    def __init__(self, templates: MigratedTemplates):
+        from sqlalchemy import event
+
+        from .database import create_engine_from_settings
+        from .engine import DBMigrator
+
+        self.templates = templates
+        self.url = templates.new_url()
+        self.made = False
+        self.engine = create_engine_from_settings(self.url.render_as_string(hide_password=False),
+                                                  templates.settings.engine_options)
+        event.listen(self.engine, "do_connect", self._make_empty)
+        self.migrator = DBMigrator.from_settings(templates.settings, engine=self.engine)
+
+    def _make_empty(self, *_connect_args) -> None:
+        if not self.made:
+            self.templates.create_empty(self.url)
+            self.made = True
+
+    def migrate_to(self, version: str | int | None) -> Engine:
+        """The engine, with the scripts up to ``version`` (None: all) applied."""
+        key = None if version is None else str(version)
+        if self.made and not self._untouched():
+            self.migrator.upgrade() if key is None else self.migrator.upgrade(to=key)
+            return self.engine
+        if self.made:
+            self.engine.dispose()
+            self.templates.drop(self.url)
+            self.made = False
+        self.templates.copy_to(self.url, key)
+        self.made = True
+        return self.engine
+
+    def _untouched(self) -> bool:
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as connection:
+            inspector = inspect(connection)
+            return not inspector.get_table_names() and not inspector.get_view_names()
+
+    def drop(self) -> None:
+        """Drop the database, if it was made."""
+        self.engine.dispose()
+        if self.made:
+            self.templates.drop(self.url)
+            self.made = False
 
 
 # -- every configured check ------------------------------------------------------

@@ -198,6 +198,15 @@ class DialectAdapter:
     def prepare_scratch_engine(self, engine) -> None:
         """Called on each engine lockgate makes on a scratch database, which nothing needs to outlive a crash."""
 
+    def database_copier(self, connection, template: str):
+        """How to copy the scratch database ``template`` (schema and rows) on its server.
+
+        Returns ``copy(connection, name)``, which makes database ``name`` as a
+        copy, given an autocommit connection to the server; prepared once per
+        template, called for each copy. None (the default): no way to copy.
+        """
+        return None
+
     def drop_database_sql(self, name: str) -> str:
         """How a scratch database is dropped, even while something is still connected."""
         return f"DROP DATABASE IF EXISTS {name}"

@@ -54,6 +54,11 @@ class MySQLAdapter(DialectAdapter):
 
         return DATETIME(fsp=6)
 
+    def database_copier(self, connection, template: str):
+        from .catalog_clone_mysql import copier
+
+        return copier(connection, template)
+
     def schema_catalog(self, connection, tables=None):
         from .catalog_mysql import read_catalog
 

@@ -38,6 +38,14 @@ class PostgreSQLAdapter(DialectAdapter):
         """Bytes: NAMEDATALEN - 1, 63 unless the server was built otherwise (read on connecting)."""
         return dialect.max_identifier_length, "bytes"
 
+    def database_copier(self, connection, template: str):
+        """``CREATE DATABASE ... TEMPLATE``: the server copies the files, whatever is in them."""
+
+        def copy(admin, name: str) -> None:
+            admin.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+
+        return copy
+
     def schema_catalog(self, connection, tables=None):
         from .catalog_postgresql import read_catalog
 

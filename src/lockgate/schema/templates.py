@@ -1,0 +1,194 @@
+"""Migrated databases in milliseconds: each version's schema built once, then copied for every test.
+
+A :class:`MigratedTemplates` belongs to one test session (one process: each
+pytest-xdist worker has its own, under names of its own). The first test that
+asks for version V (None: every script) pays for running the scripts into a
+template database; every test after it gets a copy: a file copy on SQLite,
+``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, a replay of the template's
+catalog and rows on MariaDB/MySQL (the adapter's ``database_copier``).
+
+Templates are keyed by the scripts' checksums: when a script changes (its
+files' sizes or times say so, then its checksum), the session's templates are
+dropped and built again on next use. Copies and templates are dropped when
+the test, and the session, end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .scratch import SCRATCH_PREFIX, _admin_engine, _execute_admin, _url_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from ..config import Settings
+
+
+class MigratedTemplates:
+    """Templates of migrated databases on the server of ``url``, copied on demand.
+
+    :param url: a URL whose server (or, for SQLite, any file) hosts the databases.
+    :param settings: where the scripts are, and the tracking table's name.
+    """
+
+    def __init__(self, url: str | URL, settings: Settings):
+        from ..dialects import adapter_class_for_url
+
+        self.url = _url_of(url)
+        self.settings = settings
+        self.adapter = adapter_class_for_url(self.url)()
+        if self.adapter.scratch not in ("file", "server"):
+            from ..errors import ScratchDatabaseError
+
+            raise ScratchDatabaseError(
+                f"lockgate cannot make test databases on {self.url.get_backend_name()}, only on SQLite, "
+                "PostgreSQL and MariaDB/MySQL: give --lockgate-url (or LOCKGATE_TEST_URL) of one of those.")
+        self.token = secrets.token_hex(4)  # this process's names: parallel workers never share one
+        self.counter = 0
+        self.templates: dict[str | None, Any] = {}
+        self.copiers: dict[str | None, Any] = {}
+        self.signature: tuple | None = None
+        self.checksum = ""
+        self.folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX) if self.adapter.scratch == "file" else None
+        self._admin = None
+
+    # -- what a fixture uses ---------------------------------------------------
+
+    def new_url(self) -> URL:
+        """The URL of a database no one has made yet, unique to this process."""
+        self.counter += 1
+        return self._url(f"{SCRATCH_PREFIX}{self.token}_{self.counter}")
+
+    def copy_to(self, url: URL, version: str | None) -> None:
+        """Make the database of ``url`` (which must not exist) a copy of the template at ``version``."""
+        template = self.template(version)
+        if self.folder is not None:
+            shutil.copyfile(str(template.database), str(url.database))
+            return
+        from sqlalchemy.exc import DBAPIError
+
+        from ..errors import ScratchDatabaseError
+        from ..urls import safe_url, scrub
+
+        try:
+            copy = self.copiers.get(version)
+            if copy is None:
+                with self.admin().connect() as connection:
+                    copy = self.copiers[version] = self.adapter.database_copier(connection, str(template.database))
+            with self.admin().connect() as connection:
+                copy(connection, url.database)
+        except DBAPIError as exc:
+            self.drop(url)  # a copy that stopped half-way
+            detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), url)
+            raise ScratchDatabaseError(
+                f"Could not copy the migrated template database on the server of {safe_url(url)}: "
+                f"{detail}. Give the user the right to create and drop databases (CREATEDB on "
+                "PostgreSQL, CREATE, DROP and SHOW VIEW on MariaDB).") from None
+
+    def create_empty(self, url: URL) -> None:
+        """Make the database of ``url`` empty (SQLite makes its file on the first connection)."""
+        if self.folder is None:
+            _execute_admin(self.admin(), url, f"CREATE DATABASE {url.database}", "create")
+
+    def drop(self, url: URL) -> None:
+        """Drop the database of ``url`` if it exists."""
+        if self.folder is not None:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+            return
+        _execute_admin(self.admin(), url, self.adapter.drop_database_sql(str(url.database)), "drop")
+
+    def close(self) -> None:
+        """Drop every template; the session is over."""
+        try:
+            for template in self.templates.values():
+                self.drop(template)
+        finally:
+            self.templates.clear()
+            if self._admin is not None:
+                self._admin.dispose()
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- templates ---------------------------------------------------------------
+
+    def template(self, version: str | None) -> URL:
+        """The template at ``version`` (None: every script), built on first use or after a script changed."""
+        self._invalidate_if_changed()
+        template = self.templates.get(version)
+        if template is None:
+            self.counter += 1
+            template = self._url(f"{SCRATCH_PREFIX}tpl_{self.token}_{self.counter}")
+            self.create_empty(template)
+            try:
+                self._migrate(template, version)
+            except BaseException:
+                self.drop(template)  # never a half-migrated template
+                raise
+            self.templates[version] = template
+        return template
+
+    def _migrate(self, url: URL, version: str | None) -> None:
+        from ..database import create_engine_from_settings
+        from ..engine import DBMigrator
+
+        engine = create_engine_from_settings(url.render_as_string(hide_password=False),
+                                             self.settings.engine_options)
+        try:
+            migrator = DBMigrator.from_settings(self.settings, engine=engine)
+            migrator.upgrade() if version is None else migrator.upgrade(to=version)
+        finally:
+            engine.dispose()  # PostgreSQL copies a template only while no one is connected to it
+
+    def _invalidate_if_changed(self) -> None:
+        signature = self._file_signature()
+        if signature is not None and signature == self.signature:
+            return
+        checksum = self._scripts_checksum()
+        self.signature = signature
+        if checksum != self.checksum:
+            self.checksum = checksum
+            stale, self.templates, self.copiers = list(self.templates.values()), {}, {}
+            for template in stale:
+                self.drop(template)
+
+    def _file_signature(self) -> tuple | None:
+        """Names, sizes and times of the scripts folder's files; None when the scripts are no files."""
+        from ..scripts import ScriptSource
+
+        root = ScriptSource(self.settings.package, self.settings.directory).root()
+        if not isinstance(root, Path):
+            return None
+        entries = []
+        for folder, _, names in os.walk(root):
+            for name in names:
+                stat = os.stat(os.path.join(folder, name))
+                entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
+        return tuple(sorted(entries))
+
+    def _scripts_checksum(self) -> str:
+        from ..scripts import ScriptSource
+
+        digest = hashlib.sha256()
+        for script in ScriptSource(self.settings.package, self.settings.directory).find():
+            digest.update(f"{script.version}:{script.checksum}\n".encode())
+        return digest.hexdigest()
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _url(self, name: str) -> URL:
+        if self.folder is not None:
+            return self.url.set(database=os.path.join(self.folder, f"{name}.sqlite"))
+        return self.url.set(database=name)
+
+    def admin(self):
+        if self._admin is None:
+            self._admin = _admin_engine(self.url)
+        return self._admin
