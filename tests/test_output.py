@@ -94,7 +94,8 @@ def test_every_reading_command_speaks_json(capsys, db_url, abc):
     assert check.code == 1
     found = json.loads(check.out)
     assert (found["ok"], found["differences"], found["models_checked"]) == (False, [], False)
-    assert [p.split()[0] for p in found["pending"]] == ["2", "3"]
+    assert [(p["version"], p["title"], p["kind"]) for p in found["pending"]] == [("2", "create_b", "sql"),
+                                                                                 ("3", "create_c", "sql")]
     for command in ("status", "history", "verify"):
         json.loads(run(capsys, db_url, abc, command, "--json").out)
 

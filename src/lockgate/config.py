@@ -85,7 +85,24 @@ class Settings:
                 "DATABASE_URL, or put `sqlalchemy.url = ...` in the [lockgate] section "
                 "(or in the app section that its `app` key names)."
             )
+        if "://" not in self.url:
+            raise ConfigError(not_a_url(self.url))
         return self.url
+
+
+def not_a_url(text: str) -> str:
+    """What to write instead of a database URL without its ``dialect://`` (``--url app.db``)."""
+    from .urls import as_typed
+
+    shown = as_typed(text)
+    name = text.rpartition("/")[2]
+    if any(c in text for c in "@: \t") or not name or ("/" in text and "." not in name):
+        example = "postgresql+psycopg://user@host/database or mysql+pymysql://user@host/database"
+    else:  # a file name: SQLite's URL has three slashes, four for an absolute path
+        example = f"sqlite:///{text}" + (" (an absolute path keeps its own slash)" if text.startswith("/") else
+                                         " (relative to the current folder, or to the config file it is in)")
+    return (f"The database URL {shown!r} is not valid: it has no dialect:// part naming the "
+            f"database. Write it as {example}.")
 
 
 def missing_default_config(folder: Path | None = None) -> Path | None:

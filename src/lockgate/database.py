@@ -7,11 +7,30 @@ Connecting, and saying in plain words why it failed, is the adapter's job
 from __future__ import annotations
 
 import importlib.util
+import time
 
 from .errors import ConfigError
 from .urls import safe_url
 
 CONNECT_TIMEOUT_SECONDS = 10
+#: When set (``time.monotonic()``), the next engine's connect timeout counts from this
+#: moment instead of from its connect: the command line sets its process's start, so that
+#: "lockgate gives up after 10 seconds" holds from the moment the command was typed.
+connect_deadline_from: float | None = None
+
+
+def connect_timeout() -> int:
+    """Whole seconds allowed for connecting (drivers take whole seconds; psycopg waits at least 2).
+
+    Only the first engine after :data:`connect_deadline_from` was set counts from it; later
+    ones (scratch databases of a long ``lockgate test``) get the whole timeout.
+    """
+    global connect_deadline_from
+    started, connect_deadline_from = connect_deadline_from, None
+    if started is None:
+        return CONNECT_TIMEOUT_SECONDS
+    # A second is kept for saying why and exiting, which takes that long on a busy machine.
+    return max(2, int(CONNECT_TIMEOUT_SECONDS - 1 - (time.monotonic() - started)))
 
 #: A driver-less URL picks SQLAlchemy's default driver; when that one is not
 #: installed but another good one is, use it rather than fail.
@@ -70,7 +89,7 @@ def create_engine_from_settings(url: str, options: dict[str, str] | None = None)
     try:
         adapter = adapter_class_for_url(parsed)()
         driver = parsed.get_driver_name()  # loads the dialect: NoSuchModuleError when unknown
-        connect_args = adapter.connect_args(driver, CONNECT_TIMEOUT_SECONDS, parsed)
+        connect_args = adapter.connect_args(driver, connect_timeout(), parsed)
         if connect_args:
             kwargs["connect_args"] = connect_args
         engine = engine_from_config(config, prefix="sqlalchemy.", **kwargs)

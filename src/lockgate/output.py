@@ -164,10 +164,12 @@ def format_setup(result: SetupResult) -> str:
     if not result:
         return ("The database is already set up (its tracking table exists); nothing done. "
                 "Use `upgrade` to apply new scripts.")
+    n = result.scripts
+    scripts = f"{n} script{'s' if n != 1 else ''}"
     if result.how == "marked":
-        return f"Marked {result.scripts} scripts applied without running them."
+        return f"Marked {scripts} applied without running {'them' if n != 1 else 'it'}."
     if result.how == "schema":
-        return f"Installed the canonical schema and marked {result.scripts} scripts applied."
+        return f"Installed the canonical schema and marked {scripts} applied."
     return "Set up the database by running every script."
 
 

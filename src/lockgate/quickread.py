@@ -72,22 +72,27 @@ def read_applied(url: str, table: str) -> dict[str, AppliedScript] | None:
     return applied
 
 
-def status(settings):
-    """The :class:`~lockgate.run.planning.Status` of a SQLite database, or None."""
+def status(settings, source=None):
+    """The :class:`~lockgate.run.planning.Status` of a SQLite database, or None.
+
+    :param source: the :class:`~lockgate.scripts.ScriptSource` to read, whose
+        ``warnings`` then hold what discovery noticed (made from the settings when None).
+    """
     from .run.planning import build_status
     from .scripts import ScriptSource
 
     applied = read_applied(settings.url, settings.table)
     if applied is None:
         return None
-    return build_status(ScriptSource(settings.package, settings.directory).find(), applied, True)
+    source = source or ScriptSource(settings.package, settings.directory)
+    return build_status(source.find(), applied, True)
 
 
-def nothing_to_do(settings, strict: bool = False) -> tuple[str, list[str]] | None:
+def nothing_to_do(settings, strict: bool = False, source=None) -> tuple[str, list[str]] | None:
     """For a plain ``upgrade``: (the engine's nothing-to-do message, drift warnings), or None.
 
     None also when something is pending, or when ``strict`` and a script
-    drifted (the engine then refuses with the full message).
+    drifted (the engine then refuses with the full message). ``source`` as for :func:`status`.
     """
     from .run.planning import drift_messages, nothing_to_do as message, plan_upgrade
     from .scripts import ScriptSource
@@ -95,7 +100,7 @@ def nothing_to_do(settings, strict: bool = False) -> tuple[str, list[str]] | Non
     applied = read_applied(settings.url, settings.table)
     if applied is None:
         return None
-    scripts = ScriptSource(settings.package, settings.directory).find()
+    scripts = (source or ScriptSource(settings.package, settings.directory)).find()
     if plan_upgrade(scripts, applied, None, None):
         return None
     drift = drift_messages(scripts, applied)

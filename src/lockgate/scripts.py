@@ -103,6 +103,19 @@ class Script:
         return f"{self.version} ({self.main_file.name})"
 
 
+class ScriptList(list):
+    """Scripts in version order, and what discovery noticed without refusing it.
+
+    :attr:`warnings` holds sentences for people (the command line prints them
+    as warnings): files that are neither a script, nor a file of one, nor a
+    note, and that no Python script names. Data for callers, never printed here.
+    """
+
+    def __init__(self, scripts=(), warnings=()):
+        super().__init__(scripts)
+        self.warnings: list[str] = list(warnings)
+
+
 def _chunk_for(item, largest: int = 1 << 20) -> int:
     """A read size fit for the file: small files in one read of their own size."""
     try:
@@ -152,6 +165,8 @@ class ScriptSource:
             )
         self.package = package
         self.directory = Path(directory) if directory else None
+        #: The discovery warnings of the latest :meth:`find` (see :class:`ScriptList`).
+        self.warnings: list[str] = []
 
     def __str__(self) -> str:
         return f"package {self.package}" if self.package else f"directory {self.directory}"
@@ -180,14 +195,21 @@ class ScriptSource:
             )
         return importlib.resources.files(package)
 
-    def find(self) -> list[Script]:
-        """Every script in version order; all naming problems raised together."""
+    def find(self) -> ScriptList:
+        """Every script in version order; all naming problems raised together.
+
+        Files that are no script but may rightly be there are kept in
+        :attr:`warnings` (and on the returned list) rather than refused.
+        """
         root = self.root()
         if isinstance(root, Path):
             # scandir knows each entry's type without a stat call per file.
             with os.scandir(root) as entries:
-                return classify(list(entries), str(self))
-        return classify(root.iterdir(), str(self))
+                found = classify(list(entries), str(self))
+        else:
+            found = classify(root.iterdir(), str(self))
+        self.warnings = found.warnings
+        return found
 
 
 def is_ignored(name: str) -> bool:
@@ -234,15 +256,17 @@ def _flyway_advice(name: str, match: re.Match) -> str:
     return f"{name} looks like a Flyway migration: rename it {version}_{title}.{ext}"
 
 
-def classify(items, where: str) -> list[Script]:
+def classify(items, where: str) -> ScriptList:
     """Group files into scripts; collect every rule broken before raising.
 
     A file that was surely meant as a script but breaks the naming rules (see
     :func:`misnamed`) is a problem, since it would otherwise never run without
     a word. Names alone decide: nothing is read, and a folder listing needs no
-    stat per file.
+    stat per file. Other files that are neither scripts nor notes become one
+    warning, unless a Python script names them (see :func:`stray_warnings`).
     """
     problems: list[str] = []
+    strays: list[str] = []
     mains: dict[int, list[tuple[str, str, Traversable]]] = {}
     extras: dict[int, dict[str, Traversable]] = {}
     for item in sorted(items, key=lambda i: i.name):
@@ -254,6 +278,8 @@ def classify(items, where: str) -> list[Script]:
             problem = misnamed(name)
             if problem:
                 problems.append(problem)
+            else:
+                strays.append(name)
             continue
         digits = match["version"].lstrip("0") or "0"
         if len(digits) > MAX_VERSION_DIGITS:
@@ -301,7 +327,43 @@ def classify(items, where: str) -> list[Script]:
         scripts.append(Script(str(number), title, kind, item, sql_files))
     if problems:
         raise ScriptLayoutError(problems, where)
-    return scripts
+    return ScriptList(scripts, stray_warnings(strays, scripts, where))
+
+
+#: A warning names this many stray files at most: one line, even for a crowded folder.
+_STRAYS_NAMED = 10
+
+
+def stray_warnings(strays: list[str], scripts: list[Script], where: str) -> list[str]:
+    """One warning naming the files that lockgate never runs and no Python script names.
+
+    A versionless ``.sql`` file may be data that a mixed script runs with
+    ``run_sql_file(connection, "seed.sql")``, and a CSV file one a script
+    reads: such a file is fine when a Python script's source names it. Python
+    scripts are read only when there are such files, so a tidy folder costs
+    nothing.
+    """
+    if not strays:
+        return []
+    sources = [s.main_file.read_bytes().decode("utf-8", errors="replace")
+               for s in scripts if s.kind != KIND_SQL]
+    unnamed = [name for name in strays if not _named_in(name, sources)]
+    if not unnamed:
+        return []
+    n, shown = len(unnamed), ", ".join(unnamed[:_STRAYS_NAMED])
+    if n > _STRAYS_NAMED:
+        shown += f" and {n - _STRAYS_NAMED} more"
+    return [f"{n} file{'s' if n != 1 else ''} in {where} {'are' if n != 1 else 'is'} not "
+            f"{'scripts' if n != 1 else 'a script'}, so lockgate never runs {'them' if n != 1 else 'it'}: "
+            f"{shown}. A script is named {SCRIPT_EXAMPLE}. A data file may stay; files "
+            "that a Python script names (run_sql_file(connection, \"seed.sql\")) are not listed here."]
+
+
+def _named_in(name: str, sources: list[str]) -> bool:
+    """Whether a Python script's source names the file (or imports it, for a .py helper)."""
+    stem, _, ext = name.rpartition(".")
+    helper = re.compile(rf"\b{re.escape(stem)}\b") if ext == "py" and stem.isidentifier() else None
+    return any(name in source or (helper is not None and helper.search(source)) for source in sources)
 
 
 #: Bytes read at a time when checking a file's encoding: bounded memory for a data load.

@@ -39,3 +39,27 @@ def scrub(message: str, url) -> str:
         if secret:
             message = message.replace(str(secret), "***")
     return message
+
+
+def with_password_placeholder(url) -> str:
+    """The URL with ``PASSWORD`` where its password goes: how to write one, never the real one."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url).set(password="PASSWORD")
+    except Exception:
+        return "dialect+driver://USER:PASSWORD@HOST:PORT/DATABASE"
+    hidden = {key: "***" for key in parsed.query if key.lower() in _SECRET_QUERY_KEYS}
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=False).replace("%2A%2A%2A", "***")
+
+
+def as_typed(text: str) -> str:
+    """Text given as a URL that is none, shown as typed but for what could be a password.
+
+    ``user:secret@host/db`` (a scheme forgotten) shows as ``user:***@host/db``.
+    """
+    userinfo, at, rest = text.rpartition("@")
+    if not at:
+        return text
+    user, colon, _ = userinfo.partition(":")
+    return f"{user}{':***' if colon else ''}@{rest}"

@@ -143,8 +143,18 @@ def add_script(settings, title: str, *, kind: str = "sql", shadow_url=None, edit
     result.version, result.paths = version, written
     if edit or settings.edit:
         result.notes.append(open_editor(written))
-    result.notes.append(vcs_add(settings.vcs, folder, written))
+    if settings.vcs or _first_script(folder, written):
+        # Without `vcs` the note is news once, not on every script of the project.
+        result.notes.append(vcs_add(settings.vcs, folder, written))
     return result
+
+
+def _first_script(folder: Path, written: list[Path]) -> bool:
+    """Whether the folder held no script before the files just written."""
+    from ..scripts import SCRIPT_NAME
+
+    new = {path.name for path in written}
+    return not any(SCRIPT_NAME.match(name) for name in os.listdir(folder) if name not in new)
 
 
 def _gather_delta(settings, shadow_url, result: NewScript) -> tuple[str, str]:
@@ -157,7 +167,8 @@ def _gather_delta(settings, shadow_url, result: NewScript) -> tuple[str, str]:
         if delta.empty:
             result.notes.append("The models match the schema the scripts produce: no delta to add.")
         else:
-            result.notes.append(f"Added the models' delta ({len(delta.differences)} change(s)); review it.")
+            n = len(delta.differences)
+            result.notes.append(f"Added the models' delta ({n} change{'s' if n != 1 else ''}); review it.")
             up = "-- Delta from the models (" + settings.models + "):\n" + delta.upgrade_sql
             down = "-- Reverses the delta from the models:\n" + delta.downgrade_sql
     if settings.schema_diff_cmd:
@@ -245,7 +256,8 @@ def _write_all(folder: Path, files: dict[str, str]) -> list[Path]:
 def vcs_add(vcs: str | None, folder: Path, paths: list[Path]) -> str:
     """Add the new files to git or hg, as an argument list; say what happened either way."""
     if not vcs:
-        return "Not added to version control: no `vcs` is configured (set vcs = git or hg)."
+        return ("Not added to version control: no `vcs` is configured (set vcs = git or hg to have "
+                "add_script add new scripts; said at a folder's first script only).")
     if vcs not in ("git", "hg"):
         return f"Not added to version control: vcs = {vcs} is not supported (use git or hg)."
     if shutil.which(vcs) is None:

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +28,10 @@ __all__ = ["ALIASES", "COMMANDS", "EXIT_CODES", "add_migration_script_main", "bu
 
 
 def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: bool = False) -> int:
+    if argv is None:  # the process is this command: its connect timeout counts from the start
+        from .. import database
+
+        database.connect_deadline_from = process_started()
     argv = normalise_argv(sys.argv[1:] if argv is None else argv, seed_defaults=seed_defaults)
     parser = build_parser(prog)
     try:
@@ -69,6 +74,22 @@ def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: b
         print(f"{prog}: unexpected error: {type(exc).__name__}: {exc}\n"
               f"Run again with -v for the traceback, and please report it.", file=sys.stderr)
         return 1
+
+
+def process_started() -> float:
+    """When this process started, on :func:`time.monotonic`'s clock (now where /proc cannot tell).
+
+    Starting Python and importing take a second or more on a busy machine:
+    counted, they keep a silent server's wait within the promised 10 seconds.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as stat:  # field 22: start, in clock ticks since boot
+            start_ticks = int(stat.read().rpartition(b")")[2].split()[19])
+        with open("/proc/uptime", "rb") as uptime:
+            age = float(uptime.read().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        age = 0.0
+    return time.monotonic() - min(max(age, 0.0), 60.0)
 
 
 class Terminated(KeyboardInterrupt):

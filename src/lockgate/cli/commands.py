@@ -19,7 +19,7 @@ from ..terminal import colour_enabled
 from .arguments import (add_script_arguments, check_arguments, downgrade_arguments, json_arguments,
                         resolve_arguments, setup_arguments, test_arguments, upgrade_arguments)
 from .import_command import add_import_arguments, import_dialect, print_import
-from .context import make_migrator, open_migrator, report, settings_from_args
+from .context import make_migrator, open_migrator, report, settings_from_args, warn_discovery
 from .progress import ProgressPrinter
 from .split_command import add_split_arguments, print_statements, split_dialect
 
@@ -32,11 +32,16 @@ if TYPE_CHECKING:
 def status(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     from .. import quickread  # SQLite answered before SQLAlchemy is imported
+    from ..scripts import ScriptSource
 
-    found = None if args.verbose else quickread.status(settings)
-    if found is None:
+    quick = not args.verbose and quickread.sqlite_path(settings.url or "") is not None
+    source = ScriptSource(settings.package, settings.directory) if quick else None
+    found = quickread.status(settings, source) if quick else None
+    if found is None or source is None:
         with open_migrator(args, settings) as migrator:
             found = migrator.status()
+    else:
+        warn_discovery(args, source.warnings)
     print(output.to_json(found.as_dict()) if args.json else output.format_status(found, colour_enabled(sys.stdout)))
     return 0
 
@@ -65,11 +70,16 @@ def _nothing_to_do(args: argparse.Namespace, settings: Settings) -> bool:
     """
     from .. import quickread
     from ..records import RunResult
+    from ..scripts import ScriptSource
 
-    answer = quickread.nothing_to_do(settings, strict=args.strict)
+    if quickread.sqlite_path(settings.url or "") is None:
+        return False
+    source = ScriptSource(settings.package, settings.directory)
+    answer = quickread.nothing_to_do(settings, strict=args.strict, source=source)
     if answer is None:
         return False
     message, drift = answer
+    warn_discovery(args, source.warnings)
     if not args.quiet:
         for line in drift:
             ProgressPrinter().warn(line)
@@ -182,8 +192,11 @@ def check(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     with open_migrator(args, settings) as migrator:
         found = compare(migrator, settings, shadow_url=args.shadow_url)
+        # JSON lists pending scripts as data, like `upgrade --dry-run --json`, not as sentences.
+        pending = [output.script_dict(s.script) for s in migrator.status().pending
+                   if s.script is not None] if args.json else []
     if args.json:
-        print(output.to_json({"ok": found.ok, "pending": found.pending, "differences": found.differences,
+        print(output.to_json({"ok": found.ok, "pending": pending, "differences": found.differences,
                               "models_checked": found.models_checked}))
     else:
         print(format_check(found), file=sys.stdout if found.ok else sys.stderr)
@@ -196,7 +209,7 @@ def split(args: argparse.Namespace) -> int:
     from ..sqlsplit import iter_statements
 
     try:
-        stream = open(args.file, encoding="utf-8-sig")
+        stream = open(args.file, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ConfigError(f"Cannot read {args.file}: {exc.strerror or exc}. "
                           "Give the path of a UTF-8 .sql file.") from exc

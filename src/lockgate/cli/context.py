@@ -78,6 +78,14 @@ def open_migrator(args: argparse.Namespace, settings: Settings) -> Iterator[DBMi
         raise
     finally:
         migrator.engine.dispose()
+        warn_discovery(args, migrator.source.warnings)
+
+
+def warn_discovery(args: argparse.Namespace, warnings: list[str]) -> None:
+    """What discovery noticed in the scripts folder (files lockgate never runs), on stderr."""
+    if not args.quiet:
+        for line in warnings:
+            print(f"warning: {line}", file=sys.stderr, flush=True)
 
 
 def explain_failure(exc: ScriptFailedError, migrator: DBMigrator, command: str) -> str:
