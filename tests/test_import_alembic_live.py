@@ -215,3 +215,16 @@ def test_an_unreachable_url_renders_for_the_servers_name_and_says_so(tmp_path, c
     assert "could not connect" in result.out + result.err and "--dialect" in result.out + result.err
     assert "s3cret-word" not in result.out + result.err
     assert "rendered for mysql" in next(tmp_path.glob("*_rev01.sql")).read_text()
+
+
+def test_a_downgrade_that_raises_not_implemented_leaves_the_script_irreversible(sqlite_url, tmp_path, capsys):
+    one_way = ("one way", 'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))',
+               'raise NotImplementedError("this revision cannot be undone")')
+    project = peers.make_alembic_project(tmp_path / "project", [one_way])
+    into = tmp_path / "m"
+    result = import_and_upgrade(capsys, sqlite_url, project, into)
+    assert summary(result) == {"rev01": "as SQL"}
+    assert "its downgrade raises NotImplementedError" in result.out + result.err
+    assert sorted(p.name.split("_", 1)[1] for p in into.iterdir()) == ["one_way_rev01.sql"]
+    assert cli(capsys, "--url", sqlite_url, "--directory", into, "downgrade").code != 0
+    assert "t" in peers.schema(sqlite_url)

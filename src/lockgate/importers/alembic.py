@@ -143,6 +143,11 @@ def _convert(revision, target: RenderTarget, project: AlembicProject, env: EnvSe
     downgrade, down_problem = (_try_render(downgrade_fn, target, project, env)
                                if callable(downgrade_fn) else (None, None))
     notes = []
+    if down_problem is not None and down_problem.startswith(_IRREVERSIBLE):
+        # `raise NotImplementedError` is how a revision says it cannot be undone; Alembic's own
+        # operations raise it too for what a database cannot do, online as offline.
+        notes.append(f"revision {revision.revision}: its downgrade {down_problem}, so the script has no downgrade")
+        downgrade_fn, down_problem = None, None
     if downgrade is not None and _has_statements(upgrade or "") and not _has_statements(downgrade):
         downgrade = None  # an empty downgrade would make an irreversible change look reversible
         notes.append(f"revision {revision.revision}: its downgrade renders no SQL, so the script has no downgrade")
@@ -184,8 +189,13 @@ def _try_render(function, target, project, env) -> tuple[str | None, str | None]
         return render(function, target, project, env), None
     except _AsksOfflineMode:
         return None, "asks context.is_offline_mode() and does something else online"
+    except NotImplementedError as exc:
+        return None, f"{_IRREVERSIBLE} ({_describe(exc)})"
     except Exception as exc:
         return None, f"reads the database while it runs ({_describe(exc)})"
+
+
+_IRREVERSIBLE = "raises NotImplementedError"
 
 
 class _AsksOfflineMode(Exception):
