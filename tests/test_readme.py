@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 SKIP = shutil.ignore_patterns(".venv*", ".git", "__pycache__", "*.egg-info", "build", "dist",
                               ".pytest_cache", "*.sqlite", "*.db")
 
@@ -70,6 +71,14 @@ def test_first_command_installs_and_migrates_the_example_on_sqlite(fresh_copy):
     upgrade, status = results[-2], results[-1]
     assert "Applied 3 scripts" in upgrade.stdout, upgrade.stdout
     assert "3 applied, 0 pending." in status.stdout, status.stdout
+
+    # The README's next step: add_script writes into the example, installed editable.
+    assert '`.venv/bin/migrate examples/busy/development.ini add_script "add notes"`' in README
+    (added,) = run_steps('.venv/bin/migrate examples/busy/development.ini add_script "add notes"', fresh_copy)
+    folder = fresh_copy / "examples" / "busy" / "src" / "busy" / "migration"
+    new = sorted(p.name for p in folder.glob("*_add_notes.sql"))
+    assert len(new) == 1 and new[0] in added.stdout, added.stdout
+    assert "The models match the schema the scripts produce" in added.stdout, added.stdout
 
 
 def test_second_command_installs_an_environment_that_runs_the_tests(fresh_copy):
