@@ -14,15 +14,16 @@ from .config import (DEFAULT_LEGACY_TABLE, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE, 
 from .database import create_engine_from_settings
 from .dialects import adapter_for
 from .dialects.base import NO_LOCK, AdapterOptions
-from .errors import (ConnectionLostError, DriftError, HalfMigratedError, IrreversibleScriptError,
+from .errors import (ConnectionLostError, DriftError, IrreversibleScriptError,
                      LockgateError, LockLostError, ScriptFailedError, UnknownVersionError)
 from .failures import translate
 from .run.planning import (Status, Verification, build_status, drift_messages, nothing_to_do, order_warning, parse_version,
                        plan_downgrade, plan_upgrade, unknown_version, verify)
 from .records import Resolution, RunResult, ScriptRun, SetupResult
+from .run.journal import to_continue, unfinished_error
 from .run.runner import DOWNGRADE, UPGRADE, ScriptRunner, precheck
 from .scripts import KIND_SQL, Script, ScriptSource, load_python_script
-from .tracking import APPLIED, STARTED, AppliedScript, TrackingTable, applied_order, new_run_id
+from .tracking import APPLIED, AppliedScript, TrackingTable, applied_order, new_run_id
 from .vcs import Revisions
 
 
@@ -150,14 +151,17 @@ class DBMigrator:
         """
         scripts = self.scripts()
         with self._writing() as (lock, connection):
-            applied, adopted = self._prepare(connection, scripts, lock)
+            applied, adopted, resume = self._prepare(connection, scripts, lock, UPGRADE)
+            if resume is not None:  # an earlier run stopped inside it: it goes first
+                applied = {v: a for v, a in applied.items() if v != resume[0].version}
             plan = plan_upgrade(scripts, applied, version, to)
+            plan = [resume[0]] + [s for s in plan if s is not resume[0]] if resume else plan
             result = RunResult(adopted=adopted)
             result.warnings = self._drift(scripts, applied, strict)
             self._warn(result, order_warning(UPGRADE, plan, scripts, applied))
             if not plan:
                 result.message = nothing_to_do(scripts, applied, version, to)
-            self._run(connection, lock, plan, UPGRADE, applied, result)
+            self._run(connection, lock, plan, UPGRADE, applied, result, resume=resume)
         return result
 
     def rehearse(self, version=None, *, to=None) -> RunResult:
@@ -209,14 +213,17 @@ class DBMigrator:
         """
         scripts = self.scripts()
         with self._writing() as (lock, connection):
-            applied, adopted = self._prepare(connection, scripts, lock)
+            applied, adopted, resume = self._prepare(connection, scripts, lock, DOWNGRADE)
             plan = self._revert_plan(scripts, applied, version, to, all)
+            if resume is not None:  # an earlier run stopped reverting it: it goes first
+                rest = [] if version is None and to is None and not all else plan
+                plan = [resume[0]] + [s for s in rest if s.version != resume[0].version]
             result = RunResult(adopted=adopted)
             if version is not None:
                 self._warn(result, order_warning(DOWNGRADE, plan, scripts, applied))
             if not plan:
                 result.message = "Nothing to revert."
-            self._run(connection, lock, plan, DOWNGRADE, applied, result)
+            self._run(connection, lock, plan, DOWNGRADE, applied, result, resume=resume)
         return result
 
     def plan_revert(self, version=None, *, to=None, all: bool = False) -> list[Script]:
@@ -269,7 +276,7 @@ class DBMigrator:
                     if row.state == APPLIED:
                         return Resolution(number, script.title, "already-applied", row.state)
                     self.tracking.mark(connection, number, row.state, APPLIED, checksum=script.checksum,
-                                       run_id=self.run_id)
+                                       run_id=self.run_id, journal=None)
                     return Resolution(number, script.title, "marked-applied", row.state)
                 title = by_version[number].title if number in by_version else None
                 if row is None:
@@ -364,10 +371,13 @@ class DBMigrator:
         """Name the tracking table with its schema, so no script's session change can move it."""
         self.tracking.pin(self.adapter.tracking_schema(connection, self.tracking.name))
 
-    def _prepare(self, connection, scripts, lock) -> tuple[dict, int | None]:
+    def _prepare(self, connection, scripts, lock, direction: str):
         """Wait out an earlier run's last script, create or adopt the tracking table, read it.
 
-        :raises HalfMigratedError: when an earlier run stopped inside a script.
+        Returns the rows, the number adopted, and (script, journal) when an
+        earlier run stopped inside a script that this run continues, else None.
+
+        :raises HalfMigratedError: when an earlier run stopped inside a script it cannot continue.
         """
         with connection.begin():
             self.adapter.begin_script(connection)
@@ -375,13 +385,15 @@ class DBMigrator:
             self._pin(connection)
             adopted = self.tracking.ensure(connection, {s.version: s for s in scripts}, self.run_id)
             applied = self.tracking.read(connection, exists=True)
-        _refuse_unfinished(applied)
-        return applied, adopted
+            stuck = sorted((a for a in applied.values() if a.state != APPLIED), key=lambda a: a.number)
+            journals = {a.version: self.tracking.journal_of(connection, a.version) for a in stuck[:1]}
+        return applied, adopted, to_continue(scripts, stuck, journals, direction == UPGRADE,
+                                             self.adapter.split_dialect)
 
-    def _runner(self, lock, plan, *, rehearsal: bool = False) -> ScriptRunner:
+    def _runner(self, lock, plan, *, rehearsal: bool = False, warn=None) -> ScriptRunner:
         return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(),
                             revisions=Revisions(plan[0].folder if plan else None),
-                            progress=self.progress, rehearsal=rehearsal)
+                            progress=self.progress, rehearsal=rehearsal, warn=warn)
 
     def _warn(self, result: RunResult, message: str | None) -> None:
         if message:
@@ -400,7 +412,7 @@ class DBMigrator:
         return messages
 
     def _run(self, connection, lock, plan: list[Script], direction: str, applied, result: RunResult,
-             modules: dict | None = None) -> None:
+             modules: dict | None = None, resume=None) -> None:
         if modules is None:
             modules = _load_modules(plan)
         if direction == DOWNGRADE:
@@ -408,7 +420,7 @@ class DBMigrator:
         precheck(plan, modules, direction, self.adapter.split_dialect)
         if not plan:
             return
-        runner = self._runner(lock, plan)
+        runner = self._runner(lock, plan, warn=lambda message: self._warn(result, message))
         newest = max((a.number for a in applied.values()), default=None)
         try:
             for position, script in enumerate(plan, 1):
@@ -417,7 +429,8 @@ class DBMigrator:
                               position=position, total=len(plan))
                 try:
                     elapsed = runner.run(connection, script, direction, modules.get(script.version),
-                                         last=position == len(plan))
+                                         last=position == len(plan),
+                                         resume=resume[1] if resume and resume[0] is script else None)
                 except ScriptFailedError as exc:
                     exc.completed = result
                     raise
@@ -440,7 +453,12 @@ def _stopped(exc, script: Script, direction: str, result: RunResult, adapter):
     if done and isinstance(exc, ConnectionLostError) and adapter.asynchronous_commits:
         kept += ("If the server itself crashed, it may have undone the last of them, each whole "
                  "and with its row (only a run's final commit waits for the disk). ")
-    if getattr(exc, "partial", False):
+    if getattr(exc, "partial", False) and getattr(exc, "resumable", False):
+        rest = (f"Script {script.version} ({script.title}) was not finished; this database commits "
+                "DDL as it goes, so its statements up to the last DDL statement that ran are in "
+                f"place, and its tracking row says how far it got: `lockgate {direction}` continues "
+                "it at its first statement that did not commit.")
+    elif getattr(exc, "partial", False):
         rest = (f"Script {script.version} ({script.title}) was not finished, and this database "
                 "commits DDL as it goes, so part of it may be in place: the next run stops on it "
                 f"(exit 5) until you check the schema and settle it with `lockgate resolve "
@@ -455,19 +473,8 @@ def _stopped(exc, script: Script, direction: str, result: RunResult, adapter):
 
 def _refuse_unfinished(applied: dict[str, AppliedScript]) -> None:
     stuck = [a for a in applied.values() if a.state != APPLIED]
-    if not stuck:
-        return
-    row = min(stuck, key=lambda a: a.number)
-    doing = "applying" if row.state == STARTED else "reverting"
-    when = f" on {row.applied_at:%Y-%m-%d %H:%M:%S} UTC" if row.applied_at else ""
-    raise HalfMigratedError(
-        f"An earlier run stopped while {doing} script {row.version} ({row.title}){when}, started "
-        f"by {row.applied_by or 'an unknown user'}. This database commits DDL as it goes, so it may "
-        "be half-migrated: part of that script may be in place. Nothing was run. Check the schema, "
-        "finish or undo the script's changes by hand, then run "
-        f"`lockgate resolve {row.version} --applied` (all of its changes are in place) or "
-        f"`lockgate resolve {row.version} --reverted` (none are), and run the command again."
-    )
+    if stuck:
+        raise unfinished_error(min(stuck, key=lambda a: a.number), None, None)
 
 
 def _load_modules(plan: list[Script]) -> dict:

@@ -11,6 +11,7 @@ Python.
 (MariaDB, MySQL). There a script's row is written as ``started`` before it
 runs and turned into ``applied`` after, and a revert marks it ``reverting``
 first: a row left in either state means a run stopped inside a script.
+``journal`` then says how far it got (:mod:`lockgate.run.journal`).
 
 A database migrated by nous.migration has a table ``versions`` with a single
 ``version bigint`` column. When lockgate's own table is missing and that one
@@ -36,10 +37,11 @@ __all__ = ["APPLIED", "REVERTING", "STARTED", "AppliedScript", "applied_order", 
 
 #: The tracking table's own format, read off its columns so that no other table
 #: is needed: 1, the columns up to ``state`` (lockgate 0.1); 2, ``run_id``, the
-#: run that last wrote a row. :data:`FORMAT_STEPS` bring an older table up to date.
-FORMAT = 2
+#: run that last wrote a row; 3, ``journal``, how far an unfinished SQL script
+#: got on MariaDB/MySQL. :data:`FORMAT_STEPS` bring an older table up to date.
+FORMAT = 3
 #: The column each format after the first added, by format.
-FORMAT_COLUMNS = {2: "run_id"}
+FORMAT_COLUMNS = {2: "run_id", 3: "journal"}
 #: Columns every format has, read by every command (reading never upgrades).
 ROW_COLUMNS = ("version", "title", "kind", "checksum", "applied_at", "execution_ms", "applied_by",
                "vcs_revision", "state")
@@ -82,6 +84,7 @@ class TrackingTable:
             sa.Column("vcs_revision", sa.String(80)),
             sa.Column("state", sa.String(10), nullable=False, server_default=APPLIED),
             sa.Column("run_id", sa.String(32)),
+            sa.Column("journal", sa.String(80)),
             schema=schema,
         )
 
@@ -148,6 +151,11 @@ class TrackingTable:
         versions = connection.execute(sa.select(legacy.c.version)).scalars()
         return {str(v): AppliedScript(str(v), "", "", None, None, None, "nous.migration")
                 for v in versions}
+
+    def journal_of(self, connection, version: str) -> str | None:
+        """The ``journal`` of one row (read only for an unfinished row, on a table of today's format)."""
+        c = self.table.c
+        return connection.execute(sa.select(c.journal).where(c.version == version)).scalar()
 
     def ensure(self, connection, scripts_by_version: dict, run_id: str | None = None) -> int | None:
         """Create the table if needed (or bring it to today's format); adopt nous.migration rows.
@@ -236,9 +244,15 @@ def _add_run_id(tracking: TrackingTable, connection) -> None:
     connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN run_id VARCHAR(32)")
 
 
-#: ``FORMAT_STEPS[n - 1]`` turns format n into n + 1; each step may be run again
-#: after a crash half-way (MySQL commits each DDL statement on its own).
-FORMAT_STEPS = [_add_run_id]
+def _add_journal(tracking: TrackingTable, connection) -> None:
+    """Format 2 to 3: the ``journal`` column; rows written before it have none."""
+    name = connection.dialect.identifier_preparer.format_table(tracking.table)
+    connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN journal VARCHAR(80)")
+
+
+#: ``FORMAT_STEPS[n - 1]`` turns format n into n + 1; each step adds one column
+#: in one statement, so a crash between steps leaves a table of the earlier format.
+FORMAT_STEPS = [_add_run_id, _add_journal]
 
 
 class DriverStatement:
@@ -306,18 +320,28 @@ class TrackingWrites:
                                sa.bindparam("expected", type_=c.state.type), param("run_id"))
         ours = (c.version == key, c.state == expected, c.run_id == mine)
         self._finish = DriverStatement(table.update().where(*ours).values(
-            state=param("state"), execution_ms=param("execution_ms"), checksum=param("checksum")), dialect)
+            state=param("state"), execution_ms=param("execution_ms"), checksum=param("checksum"),
+            journal=sa.null()), dialect)
         self._claim = DriverStatement(table.update().where(c.version == key, c.state == expected)
-                                      .values(state=param("state"), run_id=mine), dialect)
-        self._restore = DriverStatement(table.update().where(*ours).values(state=param("state")), dialect)
+                                      .values(state=param("state"), run_id=mine,
+                                              journal=param("journal")), dialect)
+        self._note = DriverStatement(table.update().where(*ours).values(journal=param("journal")), dialect)
+        was = sa.bindparam("was", type_=c.journal.type)
+        self._take_over = DriverStatement(table.update().where(
+            c.version == key, c.state == expected, c.journal == was).values(run_id=mine), dialect)
+        self._set_journal = DriverStatement(table.update().where(
+            c.version == key, c.state == expected).values(journal=param("journal")), dialect)
+        self._restore = DriverStatement(table.update().where(*ours).values(state=param("state"),
+                                                                               journal=sa.null()), dialect)
         self._remove = DriverStatement(table.delete().where(c.version == key, c.state == expected), dialect)
         self._remove_ours = DriverStatement(table.delete().where(*ours), dialect)
 
     def insert(self, script, execution_ms: int | None, *, state: str = APPLIED,
-               vcs_revision: str | None = None) -> Write:
+               vcs_revision: str | None = None, journal: str | None = None) -> Write:
         values = dict(version=script.version, title=script.title[:255], kind=script.kind,
                       checksum=script.checksum, applied_at=utc_now(), run_id=self.run_id,
-                      applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state)
+                      applied_by=current_user()[:255], vcs_revision=vcs_revision, state=state,
+                      journal=journal)
         if not self.server_elapsed:
             values["execution_ms"] = execution_ms
         return Write(self._insert.sql, self._insert.params(**values), script.version)
@@ -328,10 +352,26 @@ class TrackingWrites:
             key=script.version, expected=STARTED, run_id=self.run_id, state=APPLIED,
             execution_ms=execution_ms, checksum=script.checksum), script.version, STARTED)
 
-    def start_revert(self, version: str) -> Write:
+    def start_revert(self, version: str, journal: str | None = None) -> Write:
         """The journal's first step of a revert: an applied row becomes this run's reverting row."""
         return Write(self._claim.sql, self._claim.params(
-            key=version, expected=APPLIED, state=REVERTING, run_id=self.run_id), version, APPLIED)
+            key=version, expected=APPLIED, state=REVERTING, run_id=self.run_id, journal=journal),
+            version, APPLIED)
+
+    def note(self, version: str, state: str, journal: str) -> Write:
+        """How far this run got in a script, on its own unfinished row (see :mod:`lockgate.run.journal`)."""
+        return Write(self._note.sql, self._note.params(
+            key=version, expected=state, run_id=self.run_id, journal=journal), version, state)
+
+    def take_over(self, version: str, state: str, journal: str) -> Write:
+        """An earlier run's unfinished row, exactly as it was read, becomes this run's to resume."""
+        return Write(self._take_over.sql, self._take_over.params(
+            key=version, expected=state, was=journal, run_id=self.run_id), version, state)
+
+    def set_journal(self, version: str, state: str, journal: str) -> Write:
+        """The journal of an unfinished row, whichever run wrote it (a failure's last word)."""
+        return Write(self._set_journal.sql, self._set_journal.params(
+            key=version, expected=state, journal=journal), version, state)
 
     def take_back(self, version: str, journal_state: str) -> Write:
         """Undo this run's journal row of a script that failed before changing anything."""

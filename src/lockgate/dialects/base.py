@@ -257,6 +257,14 @@ class DialectAdapter:
         """Whether the database commits the open transaction when running ``statement``."""
         return False
 
+    def ddl_in_effect(self, sink, statement: str) -> bool | None:
+        """Whether a DDL statement that was running when a run stopped took effect, read off the catalog.
+
+        Asked to resume a script on a database whose DDL commits implicitly;
+        ``sink.query(sql, params)`` runs a query. None: the catalog cannot tell.
+        """
+        return None
+
     def database_missing(self, engine) -> bool:
         """Whether the database does not exist yet and connecting would create it (SQLite)."""
         return False

@@ -104,6 +104,23 @@ class MySQLAdapter(DialectAdapter):
     def implicit_commit(self, statement: str) -> bool:
         return _IMPLICIT_COMMIT.match(statement) is not None
 
+    def ddl_in_effect(self, sink, statement: str) -> bool | None:
+        """Read off ``information_schema``: CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE ADD/DROP.
+
+        An ALTER TABLE with several clauses took effect when every one of them
+        shows (MariaDB and MySQL 8 run each DDL statement atomically); when
+        only some show, or a clause has no visible trace, the answer is None.
+        """
+        facts = catalog_facts(statement)
+        if not facts:
+            return None
+        seen = []
+        for kind, schema, table, name, present in facts:
+            sql, params = _CATALOG[kind], (schema, table) + ((name,) if name else ())
+            row = sink.query(sql, params)
+            seen.append(bool(row and row[0]) == present)
+        return True if all(seen) else False if not any(seen) else None
+
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
         with self.connect(engine) as connection:
@@ -229,3 +246,108 @@ _IMPLICIT_COMMIT = re.compile(
     r"INSTALL|UNINSTALL|FLUSH|BEGIN|START\s+TRANSACTION|COMMIT|SET\s+(?:@@|SESSION\s+|GLOBAL\s+)?"
     r"autocommit|SET\s+PASSWORD|CACHE\s+INDEX|LOAD\s+(?:INDEX|DATA))\b",
     re.IGNORECASE | re.DOTALL)
+
+
+#: How each kind of fact is looked up: schema (NULL: the current database), table, name.
+_CATALOG = {
+    "table": "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(%s, "
+             "DATABASE()) AND TABLE_NAME = %s",
+    "column": "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(%s, "
+              "DATABASE()) AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+    "index": "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = COALESCE(%s, "
+             "DATABASE()) AND TABLE_NAME = %s AND INDEX_NAME = %s",
+}
+
+_NAME = r"(?:`(?:[^`]|``)+`|\"(?:[^\"]|\"\")+\"|[A-Za-z0-9_$\u0080-\uffff]+)"
+_QUALIFIED = rf"({_NAME})(?:\s*\.\s*({_NAME}))?"
+_COMMENT_OR_QUOTED = re.compile(r"/\*.*?\*/|--(?=\s)[^\n]*|#[^\n]*|'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`",
+                                re.DOTALL)
+_CREATE_TABLE = re.compile(rf"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_QUALIFIED}", re.I)
+_DROP_TABLE = re.compile(rf"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_QUALIFIED}\s*(?:RESTRICT|CASCADE)?\s*$", re.I)
+_CREATE_INDEX = re.compile(rf"CREATE\s+(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                           rf"({_NAME})\s+(?:USING\s+\w+\s+)?ON\s+{_QUALIFIED}", re.I)
+_DROP_INDEX = re.compile(rf"DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?({_NAME})\s+ON\s+{_QUALIFIED}\s*$", re.I)
+_ALTER_TABLE = re.compile(rf"ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+{_QUALIFIED}\s+(.*)$", re.I | re.S)
+_ADD_INDEX = re.compile(rf"ADD\s+(?:UNIQUE\s+(?:INDEX|KEY)?|FULLTEXT\s+(?:INDEX|KEY)?|SPATIAL\s+(?:INDEX|KEY)?|INDEX|KEY)"
+                        rf"\s*(?:IF\s+NOT\s+EXISTS\s+)?({_NAME})\s*\(", re.I)
+_DROP_INDEX_CLAUSE = re.compile(rf"DROP\s+(?:INDEX|KEY)\s+(?:IF\s+EXISTS\s+)?({_NAME})$", re.I)
+_ADD_COLUMN = re.compile(rf"ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?({_NAME})\s+\w", re.I)
+_DROP_COLUMN = re.compile(rf"DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?({_NAME})(?:\s+(?:RESTRICT|CASCADE))?$", re.I)
+#: Words after ADD/DROP that name something other than a column.
+_NOT_COLUMNS = {"index", "key", "unique", "fulltext", "spatial", "primary", "foreign", "constraint",
+                "check", "partition", "period", "system", "column"}
+#: ALTER TABLE clauses that change how the statement runs, not what it does.
+_HOW = re.compile(r"(?:ALGORITHM|LOCK)\s*=?\s*\w+$", re.I)
+
+
+def _without_comments(statement: str) -> str:
+    """The statement with its comments as spaces (quoted text kept as it is)."""
+    return _COMMENT_OR_QUOTED.sub(lambda m: m.group(0) if m.group(0)[0] in "'\"`" else " ", statement)
+
+
+def _unquote(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if name[0] in "`\"" and name[-1] == name[0]:
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name
+
+
+def _table(first: str, second: str | None) -> tuple[str | None, str]:
+    """(schema, table) from ``a`` or ``a.b``."""
+    return (_unquote(first), _unquote(second) or "") if second else (None, _unquote(first) or "")
+
+
+def _clauses(text: str) -> list[str]:
+    """An ALTER TABLE's clauses: split at commas outside parentheses and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def catalog_facts(statement: str) -> list[tuple[str, str | None, str, str | None, bool]]:
+    """What the catalog shows once ``statement`` took effect: (kind, schema, table, name, present).
+
+    Empty when the statement is not one whose effect the catalog shows (the
+    caller then cannot tell whether it ran).
+    """
+    text = _without_comments(statement).strip().rstrip(";").strip()
+    if m := _CREATE_TABLE.match(text):
+        return [("table", *_table(m.group(1), m.group(2)), None, True)]
+    if m := _DROP_TABLE.match(text):
+        return [("table", *_table(m.group(1), m.group(2)), None, False)]
+    if m := _CREATE_INDEX.match(text):
+        return [("index", *_table(m.group(2), m.group(3)), _unquote(m.group(1)), True)]
+    if m := _DROP_INDEX.match(text):
+        return [("index", *_table(m.group(2), m.group(3)), _unquote(m.group(1)), False)]
+    m = _ALTER_TABLE.match(text)
+    if not m:
+        return []
+    schema, table = _table(m.group(1), m.group(2))
+    facts: list[tuple[str, str | None, str, str | None, bool]] = []
+    for clause in _clauses(m.group(3)):
+        if _HOW.match(clause):
+            continue
+        if found := _ADD_INDEX.match(clause):
+            facts.append(("index", schema, table, _unquote(found.group(1)), True))
+        elif found := _DROP_INDEX_CLAUSE.match(clause):
+            facts.append(("index", schema, table, _unquote(found.group(1)), False))
+        elif (found := _ADD_COLUMN.match(clause)) and found.group(1).lower() not in _NOT_COLUMNS:
+            facts.append(("column", schema, table, _unquote(found.group(1)), True))
+        elif (found := _DROP_COLUMN.match(clause)) and found.group(1).lower() not in _NOT_COLUMNS:
+            facts.append(("column", schema, table, _unquote(found.group(1)), False))
+        else:
+            return []
+    return facts

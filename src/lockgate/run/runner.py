@@ -9,9 +9,11 @@ opening and closing statements, the lock's fence and the tracking writes.
 * **atomic** (PostgreSQL, SQLite): the fence, the script and its tracking row
   in one transaction; all or nothing.
 * **journaled** (MariaDB, MySQL, whose DDL commits implicitly): the same
-  transaction, but the row is written as ``started`` first (``reverting`` for a
-  revert) and finished at the end; a row left in that state tells the next run
-  that this one stopped inside the script.
+  transaction, but the row is written as ``started`` (``reverting`` for a
+  revert) before the first statement that commits implicitly, with a journal
+  of how far the script got that commits with its statements, and finished at
+  the end (:mod:`lockgate.run.journal`); the next run resumes a SQL script
+  where it stopped. A Python script's row is written first, without a journal.
 * **autocommit**, when the script asks for it (``-- lockgate: no-transaction``
   in SQL, ``transaction = False`` in Python), for statements such as
   ``CREATE INDEX CONCURRENTLY``: the fence first, the script, then its row in a
@@ -25,22 +27,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from ..dialects.sink import ConnectionSink, DriverBatch, StatementFailed
 from ..errors import LockgateError, ScriptFailedError, TrackingConflictError
-from .statements import execute_python, statement_failed
+from .python_body import PythonBody
+from .statements import statement_failed
 from ..scripts import NO_TRANSACTION, Script, check_utf8
 from ..directives import sql_directives
 from ..sqlsplit import Statement, iter_statements
 from ..dialects.base import lock_lost_error
 from ..tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
-from .txcontrol import (TransactionControlCheck, TransactionControlError, check_script,
-                        might_contain_control, transaction_control)
+from .journal import Effects, Mark, StatementJournal
+from .txcontrol import TransactionControlCheck, TransactionControlError, check_script, might_contain_control
 
 UPGRADE, DOWNGRADE = "upgrade", "downgrade"
 ATOMIC, JOURNALED, AUTOCOMMIT = "atomic", "journaled", "autocommit"
@@ -85,38 +83,17 @@ def precheck(plan: list[Script], modules: dict, direction: str, dialect: str) ->
             check_script(text, dialect, str(item))
 
 
-class Effects:
-    """Whether statements a rollback cannot undo have run (MySQL's implicit commits)."""
-
-    def __init__(self, adapter):
-        self.adapter = adapter
-        self.ran_any = False
-        self.committed = False
-        #: Whether the open transaction (and a journal row in it) has been committed.
-        self.journal_committed = False
-
-    def before(self, statement: str) -> None:
-        if self.adapter.implicit_commit(statement):
-            self.journal_committed = True
-            if self.ran_any:
-                self.committed = True  # MySQL commits what came before, even if this one fails
-
-    def after(self, statement: str) -> None:
-        self.ran_any = True
-        if self.adapter.implicit_commit(statement):
-            self.committed = True
-
-
 class ScriptRunner:
     """Runs scripts on one connection for one migrator, under one run lock.
 
     :param lock: the held :class:`~lockgate.dialects.base.RunLock` (fences every script).
     :param run_id: this run's token, written into every row it writes.
     :param rehearsal: run inside the caller's transaction and commit nothing.
+    :param warn: called with a sentence for the run's warnings (where a script resumes).
     """
 
     def __init__(self, adapter, tracking, lock, *, run_id: str, revisions=None,
-                 progress=None, rehearsal: bool = False):
+                 progress=None, rehearsal: bool = False, warn=None):
         self.adapter = adapter
         self.tracking = tracking
         self.lock = lock
@@ -124,18 +101,23 @@ class ScriptRunner:
         self.revisions = revisions
         self.progress = progress
         self.rehearsal = rehearsal
+        self.warn = warn or (lambda message: None)
         self._writes: TrackingWrites | None = None
+        self.resume: Mark | None = None
         self._batch: DriverBatch | None = None
 
-    def run(self, connection, script: Script, direction: str, module, *, last: bool = True) -> int:
+    def run(self, connection, script: Script, direction: str, module, *, last: bool = True,
+            resume: Mark | None = None) -> int:
         """Run ``script`` and record it; returns its execution time in milliseconds.
 
         :param last: whether it is the run's final script (see ``script_preamble``).
+        :param resume: the journal of this script's row, when an earlier run stopped inside it.
         :raises ScriptFailedError: with ``partial`` set when changes may remain.
         :raises LockLostError: when the run lost its lock; nothing of the script committed.
         """
         if module is not None:
-            return self._run(connection, script, direction, _PythonBody(script, direction, module), last)
+            return self._run(connection, script, direction, PythonBody(script, direction, module), last)
+        self.resume = resume
         item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
         with item.open("r", encoding="utf-8-sig") as stream:
             transactional = NO_TRANSACTION not in sql_directives(stream)
@@ -158,19 +140,29 @@ class ScriptRunner:
         effects = Effects(self.adapter)
         sink = self._sink_for(connection, body)
         journal = None
+        statements: StatementJournal | None = None
+        resume, self.resume = self.resume, None
         started = time.perf_counter()
         try:
             sink.begin(self.adapter.script_preamble(last))
             self.lock.fence(sink)
             if mode == JOURNALED:
                 journal = STARTED if direction == UPGRADE else REVERTING
-                sink.write(writes.insert(script, None, state=STARTED, vcs_revision=self._revision(script))
-                           if direction == UPGRADE else writes.start_revert(script.version))
-            body.run(connection, sink, direction, effects, self.adapter)
+                if body.module is None:
+                    statements = StatementJournal(writes, sink, self.adapter, script, journal,
+                                                  revision=self._revision(script), resume=resume,
+                                                  warn=self.warn)
+                    effects.journal_committed = resume is not None
+                else:
+                    sink.write(writes.insert(script, None, state=STARTED, vcs_revision=self._revision(script))
+                               if direction == UPGRADE else writes.start_revert(script.version))
+            body.run(connection, sink, direction, effects, self.adapter, statements)
             for sql in self.adapter.script_epilogue(last):
                 sink.execute(Statement(sql, 0))
             elapsed = _ms(started)
-            if direction == DOWNGRADE:
+            if statements is not None:
+                sink.write(statements.close(elapsed))
+            elif direction == DOWNGRADE:
                 sink.write(writes.remove(script.version, journal or APPLIED))
             elif journal:
                 sink.write(writes.finish(script, elapsed))
@@ -179,12 +171,18 @@ class ScriptRunner:
             if not self.rehearsal:
                 sink.commit()
         except BaseException as exc:
+            kept = mode == JOURNALED and effects.journal_committed
             failure = self._failure(exc, script, body, connection,
-                                    partial=mode == JOURNALED and effects.committed,
-                                    journal_kept=mode == JOURNALED and effects.journal_committed)
+                                    partial=mode == JOURNALED and (effects.committed or resume is not None),
+                                    journal_kept=kept)
+            if kept and statements is not None:
+                setattr(failure, "resumable", True)  # the next run continues it (see engine)
             self._drop(sink, connection, exc)
-            if journal and not effects.committed and isinstance(failure, ScriptFailedError):
-                self._take_back(connection, script.version, journal, failure)
+            if isinstance(failure, ScriptFailedError) and kept:
+                if statements is not None and (effects.committed or resume is not None):
+                    self._settle(connection, statements.failed(), failure)
+                elif journal and not effects.committed:
+                    self._take_back(connection, script.version, journal, failure)
             _raise(failure, exc)
         if writes.server_elapsed and sink.returned:
             return sink.returned[0]
@@ -305,10 +303,13 @@ class ScriptRunner:
         When even that fails (the connection is gone), the row stays and the
         next run stops on it, as after a crash: the failure says so.
         """
+        self._settle(connection, self._writes_for(connection).take_back(version, journal), failure)
+
+    def _settle(self, connection, write, failure: ScriptFailedError) -> None:
+        """One tracking write after a failed script, in a transaction of its own."""
         sink = ConnectionSink(connection)
         try:
             sink.begin([])
-            write = self._writes_for(connection).take_back(version, journal)
             sink.write(write._replace(expected=None))  # the rollback may have taken it already
             sink.commit()
         except Exception:
@@ -331,10 +332,12 @@ class _SQLBody:
         self.stream, self.transactional = stream, transactional
         self.source = _Progress(stream, script, progress, _size(item))
 
-    def run(self, connection, sink, direction, effects: Effects, adapter) -> None:
+    def run(self, connection, sink, direction, effects: Effects, adapter, journal=None) -> None:
         check = TransactionControlCheck(adapter.split_dialect, self.path) if self.transactional else None
         for statement in iter_statements(self.source, adapter.split_dialect):
             if check is not None and not check.admit(statement):
+                continue
+            if journal is not None and not journal.admit(statement):
                 continue
             effects.before(statement.text)
             sink.execute(statement)
@@ -342,80 +345,6 @@ class _SQLBody:
             self.source.tick()
         if check is not None:
             check.finish()
-
-
-class _PythonBody:
-    """A Python script's ``upgrade``/``downgrade``, kept from ending lockgate's transaction."""
-
-    def __init__(self, script, direction, module):
-        self.script, self.module, self.path = script, module, str(script.main_file)
-        self.transactional = getattr(module, "transaction", True) is not False
-
-    def run(self, connection, sink, direction, effects: Effects, adapter) -> None:
-        if not self.transactional:
-            execute_python(connection, self.module, direction, self.script, adapter)
-            return
-        before = adapter.transaction_token(sink)
-        guard = _Guard()
-        try:
-            with _guarded(connection, effects, adapter, guard):
-                execute_python(connection, self.module, direction, self.script, adapter)
-        except ScriptFailedError:
-            if guard.ended is None:
-                raise
-        if guard.ended is None and adapter.transaction_token(sink) != before:
-            guard.ended = "committed or rolled back on the driver's own connection"
-        if guard.ended is not None:
-            raise ScriptFailedError(
-                f"{self.path}: {direction}() {guard.ended}, which would end the transaction lockgate "
-                "runs it in, so the script and its tracking row could not commit together; it was "
-                "rolled back as far as the database allows. Do not commit or roll back in a script "
-                "(each runs in its own transaction; use connection.begin_nested() for a savepoint), "
-                "or set `transaction = False` in the script to run it outside a transaction.",
-                version=self.script.version, path=self.path, partial=not adapter.transactional_ddl)
-
-
-class _Guard:
-    """What a Python script did to end lockgate's transaction, if anything."""
-
-    ended: str | None = None
-
-
-class _TransactionEnded(Exception):
-    """Raised inside a Python script that tries to end lockgate's transaction."""
-
-
-@contextmanager
-def _guarded(connection, effects: Effects, adapter, guard: _Guard):
-    """Refuse COMMIT/ROLLBACK from a Python script before it happens; note MySQL's implicit commits."""
-
-    def refuse(what: str):
-        guard.ended = what
-        raise _TransactionEnded(f"{what}: a script must not end the transaction lockgate runs it in")
-
-    def on_commit(conn):
-        refuse("called commit()")
-
-    def on_rollback(conn):
-        refuse("called rollback()")
-
-    def before(conn, cursor, statement, *args):
-        if transaction_control(statement, adapter.split_dialect) is not None:
-            refuse(f"ran {' '.join(statement.split()[:2])!r}")
-        effects.before(statement)
-
-    def after(conn, cursor, statement, *args):
-        effects.after(statement)
-
-    hooks: list[tuple[str, Callable[..., Any]]] = [("commit", on_commit), ("rollback", on_rollback),
-             ("before_cursor_execute", before), ("after_cursor_execute", after)]
-    for name, hook in hooks:
-        event.listen(connection, name, hook)
-    try:
-        yield
-    finally:
-        for name, hook in hooks:
-            event.remove(connection, name, hook)
 
 
 def _raise(failure: BaseException, exc: BaseException):
