@@ -32,6 +32,7 @@ from pathlib import Path
 
 import dataload
 import proc
+import stairbench
 import targets
 
 HERE = Path(__file__).resolve().parent
@@ -369,11 +370,26 @@ def generate_pg_file(path: Path, mb: float) -> int:
     return size
 
 
+def generate_ddl_file(path: Path, mb: float) -> int:
+    """DDL-heavy real SQL: the PostgreSQL files of tests/split_corpus (PostgreSQL's share/ and
+    contrib install scripts, pgvector), repeated to the size asked for."""
+    corpus = sorted((HERE.parent / "tests" / "split_corpus" / "postgresql").glob("*.sql"))
+    one = "\n".join(f.read_text(encoding="utf-8") for f in corpus) + "\n"
+    copies = max(1, round(mb * 1024 * 1024 / len(one)))
+    path.write_text(one * copies, encoding="utf-8")
+    return len(one) * copies
+
+
 def bench_split(mb: float, runs: int, tools: list[str], tmp: Path, res: Results, budget: float) -> None:
-    path = tmp / "load.sql"
-    size = generate_pg_file(path, mb)
-    sql = path.read_text(encoding="utf-8")
-    megabytes = size / 1e6
+    """The splitters side by side on the data load (workload split) and on real DDL (split-ddl)."""
+    for workload, generate in (("split", generate_pg_file), ("split-ddl", generate_ddl_file)):
+        path = tmp / f"{workload}.sql"
+        size = generate(path, mb)
+        _bench_splitters(workload, path.read_text(encoding="utf-8"), size / 1e6, runs, tools, res, budget)
+
+
+def _bench_splitters(workload: str, sql: str, megabytes: float, runs: int, tools: list[str], res: Results,
+                     budget: float) -> None:
     splitters = []
     if "lockgate" in tools:
         from lockgate.sqlsplit import split_sql
@@ -389,7 +405,9 @@ def bench_split(mb: float, runs: int, tools: list[str], tmp: Path, res: Results,
         if has("pglast"):
             import pglast
 
+            # pglast.split cuts with PostgreSQL's parser; with_parser=False with its scanner alone.
             splitters.append(("pglast", lambda: len(pglast.split(sql))))
+            splitters.append(("pglast-scanner", lambda: len(pglast.split(sql, with_parser=False))))
         else:
             res.note("pglast not installed: its split row is skipped (pip install pglast)")
     for name, fn in splitters:
@@ -402,7 +420,7 @@ def bench_split(mb: float, runs: int, tools: list[str], tmp: Path, res: Results,
             if spent > budget:  # slow splitters (sqlparse) get fewer runs
                 break
         rates = [megabytes / t for t in times]
-        res.add("split", "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=count,
+        res.add(workload, "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=count,
                 seconds=statistics.median(times))
 
 
@@ -423,8 +441,8 @@ def with_ratios(rows: list[dict]) -> None:
             r["x_floor"] = r["lockgate_vs_peer"] = None
             continue
         f = floor.get(key) if r["workload"] != "history" else floor.get(("status", r["db"], r["n"]))
-        if r["workload"] == "split":
-            pg = next((x["median"] for x in rows if x["workload"] == "split" and x["tool"] == "pglast"), None)
+        if r["workload"] in ("split", "split-ddl"):
+            pg = next((x["median"] for x in rows if x["workload"] == r["workload"] and x["tool"] == "pglast"), None)
             r["x_floor"] = pg / r["median"] if pg else None  # how many times slower than pglast
             # as elsewhere, lockgate's time over the peer's (below 1: lockgate is faster)
             r["lockgate_vs_peer"] = r["median"] / lock[key] if key in lock and r["tool"] != "lockgate" else None
@@ -493,6 +511,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="size of the file of the memory workload; 0 skips it (default 1024; --quick: 5)")
     ap.add_argument("--memory-db", default="sqlite",
                     help="databases (among --db) the memory workload runs on (default sqlite)")
+    ap.add_argument("--stairway-n", help="script counts of the stairway rows; empty skips them "
+                                         "(default 50,100,200; --quick: none)")
+    ap.add_argument("--fixtures-n", type=int, help="scripts of the fixtures row; 0 skips it (default 200; --quick: 0)")
+    ap.add_argument("--fixtures-tests", type=int, default=100, help="tests of the fixtures row (default 100)")
+    ap.add_argument("--stairway-runs", type=int, default=1, help="runs per median of the stairway and "
+                                                                 "fixtures rows (default 1)")
     ap.add_argument("--json", help="write the results as JSON to this file")
     a = ap.parse_args(argv)
     defaults = {"runs": (1, 5), "runs_large": (1, 3), "timeout": (60, 1200), "budget": (30, 600),
@@ -501,6 +525,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if getattr(a, name) is None:
             setattr(a, name, quick if a.quick else full)
     a.n = [int(x) for x in (a.n or ("10" if a.quick else "100,1000")).split(",")]
+    if a.stairway_n is None:
+        a.stairway_n = "" if a.quick else "50,100,200"
+    a.stairway_n = [int(x) for x in a.stairway_n.split(",") if x.strip()]
+    if a.fixtures_n is None:
+        a.fixtures_n = 0 if a.quick else 200
     a.db = [x.strip() for x in a.db.split(",") if x.strip()]
     a.memory_db = [x.strip() for x in a.memory_db.split(",") if x.strip()]
     a.tools = [t.strip() for t in a.tools.split(",") if t.strip()]
@@ -516,6 +545,11 @@ def bench_database(kind: str, a: argparse.Namespace, env: dict, res: Results) ->
         bench_db(kind, n, a.tools, a.runs_large if n >= LARGE_N else a.runs, env, res)
     if a.load_mb > 0 and {"floor", "lockgate"} & set(a.tools):
         dataload.bench_load(kind, Database(kind, env["tmp"]), env, a.load_mb, a.runs, a.tools, res)
+    if a.stairway_n and "lockgate" in a.tools:
+        stairbench.bench_stairway(kind, a.stairway_n, a.tools, a.stairway_runs, Database(kind, env["tmp"]), env, res)
+    if a.fixtures_n and "lockgate" in a.tools:
+        stairbench.bench_fixtures(kind, a.fixtures_n, a.fixtures_tests, a.stairway_runs, Database(kind, env["tmp"]),
+                                  env, res)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -551,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with_ratios(res.rows)
     checked = targets.check(res.rows)
+    if a.stairway_n or a.fixtures_n:
+        checked += stairbench.check(res.rows)
     print(table(res.rows))
     print("\nTargets (issue 6), from the rows above:\n")
     print(targets.table(checked))

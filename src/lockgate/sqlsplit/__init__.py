@@ -54,14 +54,14 @@ driver cannot send the rows, so such a statement raises a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 import re
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..directives import sql_directives
 from ..errors import LockgateError
 from .blocks import TokenReader, body_end, comment_end, copy_from_stdin, skip_lead, starts_line
-from .lexicon import BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules, scanner
+from .lexicon import (BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules,
+                      run_scanner, scanner)
 
 __all__ = ["BREAK_MARKER", "MYSQL", "POSTGRESQL", "SPLIT_AT_MARKERS", "SQLITE", "STANDARD", "Statement",
            "TextSource", "iter_statements", "split_sql", "sql_kind"]
@@ -83,9 +83,12 @@ class TextSource(Protocol):
     def read(self, size: int, /) -> str: ...
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One SQL statement of a script, with the line it starts on (for error messages)."""
+class Statement(NamedTuple):
+    """One SQL statement of a script, with the line it starts on (for error messages).
+
+    A named tuple: immutable like a frozen dataclass, and made in a fraction
+    of the time, which counts at tens of thousands of statements a second.
+    """
 
     text: str  # without its terminating delimiter, stripped; comments inside it kept
     line: int  # 1-based line of the statement's first character (leading comments skipped)
@@ -183,7 +186,7 @@ class _Splitter:
             self.buf += text
 
     def drain(self, final: bool) -> Iterator[Statement]:
-        """Yield every statement known to be complete; with final, the rest as well."""
+        """Every statement known to be complete; with final, the rest as well."""
         if self.markers_only is None:
             if self.buf.startswith(_BOM):  # a byte order mark is no part of the SQL
                 self.buf = self.buf[1:]
@@ -192,57 +195,89 @@ class _Splitter:
             assert m is not None  # the pattern matches the empty string: never None
             head = m.end()
             if self.buf.find("\n", head) < 0 and not final:
-                return
+                return iter(())
             self.markers_only = SPLIT_AT_MARKERS in sql_directives(self.buf[:head])
-        yield from (self._at_markers(final) if self.markers_only else self._automatic(final))
+        return self._at_markers(final) if self.markers_only else self._automatic(final)
 
     def _automatic(self, final: bool) -> Iterator[Statement]:
+        # The hot loop of the splitter: state in locals, written back when it stops.
         sql, n, kind, r = self.buf, len(self.buf), self.kind, self.rules
-        while True:
-            m = self.scan(sql, self.pos)
-            start, stop = m.end(1), m.end()  # type: ignore[union-attr]  # matches the empty string
-            if stop == start and start < n and sql.startswith("/*", start):
-                after_comment = comment_end(sql, start, True)  # a nested comment before the statement
-                if after_comment > start:
-                    self.pos = after_comment
-                    continue
-            if start >= n:
-                if final:
-                    self.pos = n
-                return
-            c = sql[start]
-            if kind == MYSQL and c in "Dd" and (command := _delimiter_command(sql, start)):
-                # A mysql client command, not SQL: it only changes the delimiter.
-                if command.end() >= n and not final:
+        scan, delimiter, pos, line, counted = self.scan, self.delimiter, self.pos, self.line, self.counted
+        pg, mysql = kind == POSTGRESQL, kind == MYSQL
+        run, lead, backoff, wait = run_scanner().match, r.lead.match, 1, 0
+        new = tuple.__new__
+        try:
+            while True:
+                if pg and not wait:
+                    run_end = run(sql, pos).end()  # type: ignore[union-attr]  # matches the empty string
+                    if run_end > pos:
+                        backoff = 1
+                        batch = []
+                        for piece in sql[pos:run_end - 1].split(";"):
+                            text = piece.strip()
+                            if text:
+                                if text[0] in "-/":  # comments before the statement
+                                    skip = lead(piece).end()  # type: ignore[union-attr]
+                                    text = piece[skip:].rstrip()
+                                else:
+                                    skip = piece.find(text[0])
+                                if text:
+                                    line += sql.count("\n", counted, pos + skip)
+                                    counted = pos + skip
+                                    batch.append(new(Statement, (text, line)))
+                            pos += len(piece) + 1
+                        yield from batch
+                        continue
+                    backoff = min(backoff * 2, 64)  # a file of other statements: try again later
+                    wait = backoff
+                wait = max(wait - 1, 0)
+                regs = scan(sql, pos).regs  # type: ignore[union-attr]  # matches the empty string
+                start, head_end, stop = regs[1][1], regs[2][1], regs[0][1]
+                if start >= n:
+                    if final:
+                        pos = n
                     return
-                self.pos = command.end()
-                self._set_delimiter(next(g for g in command.groups() if g))
-                continue
-            head_end = m.end(2)  # type: ignore[union-attr]
-            if head_end >= 0 and self._has_body(start, head_end, stop) or (
-                    head_end < 0 and kind == POSTGRESQL and c in "Cc" and sql.find("/*", start, stop + 2) >= 0
-                    and _head_through_nested_comments(sql, start, r)):
-                end, after = body_end(sql, start, r)
-            elif stop < n and sql.startswith(self.delimiter, stop):
-                end, after = stop, stop + len(self.delimiter)
-            else:
-                end, after = _scan_end(sql, stop, r, self.delimiter)
-            if after >= n and not final:
-                return
-            if kind == POSTGRESQL and c in "Cc" and _COPY.match(sql, start) and copy_from_stdin(sql, start, end, r):
-                self._refuse_copy_from_stdin(start)
-            self.pos = after
-            text = sql[start:end].rstrip()
-            if text:
-                # Newlines are counted only between statement starts: once per file.
-                self.line += sql.count("\n", self.counted, start)
-                self.counted = start
-                yield Statement(text, self.line)
+                c = sql[start]
+                if head_end < 0 and sql.startswith(delimiter, stop) and not (mysql and c in "Dd"):
+                    end, after = stop, stop + len(delimiter)  # the common case: one regex call
+                elif stop == start and sql.startswith("/*", start) and comment_end(sql, start, True) > start:
+                    pos = comment_end(sql, start, True)  # a nested comment before the statement
+                    continue
+                elif mysql and c in "Dd" and (command := _delimiter_command(sql, start)):
+                    # A mysql client command, not SQL: it only changes the delimiter.
+                    if command.end() >= n and not final:
+                        return
+                    pos = command.end()
+                    self._set_delimiter(next(g for g in command.groups() if g))
+                    scan, delimiter = self.scan, self.delimiter
+                    continue
+                elif head_end >= 0 and self._has_body(start, head_end, stop) or (
+                        head_end < 0 and pg and c in "Cc" and sql.find("/*", start, stop + 2) >= 0
+                        and _head_through_nested_comments(sql, start, r)):
+                    end, after = body_end(sql, start, r)
+                elif sql.startswith(delimiter, stop):
+                    end, after = stop, stop + len(delimiter)
+                else:
+                    end, after = _scan_end(sql, stop, r, delimiter)
+                if after >= n and not final:
+                    return
+                if pg and c in "Cc" and sql.startswith(("P", "p"), start + 2) and _COPY.match(sql, start) \
+                        and copy_from_stdin(sql, start, end, r):
+                    raise _copy_from_stdin_error(line + sql.count("\n", counted, start))
+                pos = after
+                text = sql[start:end].rstrip()
+                if text:
+                    # Newlines are counted only between statement starts: once per file.
+                    line += sql.count("\n", counted, start)
+                    counted = start
+                    yield Statement(text, line)
+        finally:
+            self.pos, self.line, self.counted = pos, line, counted
 
     def _has_body(self, start: int, head_end: int, stop: int) -> bool:
         """Whether the statement at start, whose head may open a body, holds one before stop."""
         sql = self.buf
-        if self.kind != POSTGRESQL or sql[head_end - 1] in "Ee":  # ... RULE: its actions, in ( )
+        if self.kind != POSTGRESQL or sql[head_end - 4:head_end].upper() == "RULE":  # its actions: in ( )
             return True
         # A function's only block is BEGIN ATOMIC: without the word BEGIN
         # outside strings and comments before the first ";", that ";" ends it.
@@ -275,15 +310,15 @@ class _Splitter:
             self.counted = start
             yield Statement(text, self.line)
 
-    def _refuse_copy_from_stdin(self, start: int) -> None:
-        line = self.line + self.buf.count("\n", self.counted, start)
-        raise LockgateError(
-            f"line {line}: COPY ... FROM STDIN is followed by rows of data that only psql "
-            "knows how to send; lockgate runs each statement through the database driver, "
-            "which would wait for rows that never come, and then read the rows as SQL. "
-            "Write the rows as INSERT statements (pg_dump --inserts does), COPY from a file "
-            "the server can read, or load the data with psql outside the migration."
-        )
+
+def _copy_from_stdin_error(line: int) -> LockgateError:
+    return LockgateError(
+        f"line {line}: COPY ... FROM STDIN is followed by rows of data that only psql "
+        "knows how to send; lockgate runs each statement through the database driver, "
+        "which would wait for rows that never come, and then read the rows as SQL. "
+        "Write the rows as INSERT statements (pg_dump --inserts does), COPY from a file "
+        "the server can read, or load the data with psql outside the migration."
+    )
 
 
 def iter_statements(
@@ -301,8 +336,12 @@ def iter_statements(
     splitter = _Splitter(dialect)
     if isinstance(sql, str):
         splitter.feed(sql)
-        yield from splitter.drain(final=True)
-        return
+        return splitter.drain(final=True)
+    return _stream(splitter, sql, chunk_size)
+
+
+def _stream(splitter: _Splitter, sql: TextSource, chunk_size: int) -> Iterator[Statement]:
+    """Statements of a stream, read in chunks; a statement is yielded once its end is read."""
     while True:
         text = sql.read(max(chunk_size, splitter.pending()))
         if not text:

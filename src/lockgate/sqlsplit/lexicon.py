@@ -24,7 +24,9 @@ _DQ_BACKSLASH = r'"[^"\\]*+(?:(?:""|\\.)[^"\\]*+)*+"'
 _BACKTICK = r"`[^`]*+(?:``[^`]*+)*+`"
 _BRACKET = r"\[[^\]]*+\]"
 # PostgreSQL E'...' strings honour backslashes; a plain '...' never does.
-_PG_SQ = r"(?<!\b[eE])" + _SQ + r"|(?<=\b[eE])" + _SQ_BACKSLASH
+# Each alternative starts with its literal character, so the regex engine
+# rejects a branch on the first character before any look-behind runs.
+_PG_SQ = r"'(?:(?<=\b[eE]')" + _SQ_BACKSLASH[1:] + r"|(?<!\b[eE]')" + _SQ[1:] + ")"
 # A block comment that does not nest (MySQL, SQLite), after its opening "/*".
 _C_COMMENT_REST = r"[^*]*+\*++(?:[^/*][^*]*+\*++)*+/"
 _C_COMMENT = r"/\*" + _C_COMMENT_REST
@@ -44,8 +46,8 @@ _HASH_COMMENT = r"#[^\n]*+"
 _MY_HIDDEN_COMMENT = r"/\*(?!M?!)" + _C_COMMENT_REST
 # A dollar quote: "$" inside an identifier (a$b) or without a closing "$" of its
 # tag (a $1 parameter) starts none.
-_DOLLAR_QUOTE = r"(?<![\w$])\$(?P<tag>(?:[^\W\d]\w*+)?)\$(?s:.*?)\$(?P=tag)\$"
-_PG_LONE_DOLLAR = r"(?<=[\w$])\$|\$(?!(?:[^\W\d]\w*+)?\$)"
+_DOLLAR_QUOTE = r"\$(?<![\w$]\$)(?P<tag>(?:[^\W\d]\w*+)?)\$(?s:.*?)\$(?P=tag)\$"
+_PG_LONE_DOLLAR = r"\$(?:(?<=[\w$]\$)|(?!(?:[^\W\d]\w*+)?\$))"
 DOLLAR_OPEN = re.compile(r"(?<![\w$])\$(?:[^\W\d]\w*+)?\$")
 
 WORD = re.compile(r"\w[\w$]*+")
@@ -159,3 +161,27 @@ def _body(r: Rules, delimiter: str, text: list[str]) -> str:
         if delimiter[0] not in r.specials:
             alternatives.append(re.escape(delimiter[0]))
     return f"(?:{guard}(?:{'|'.join(alternatives)}))*+"
+
+
+@lru_cache(maxsize=None)
+def run_scanner() -> re.Pattern[str]:
+    """PostgreSQL: a run of plain statements, each ending at ";", with no ";" anywhere else.
+
+    Real DDL is mostly such statements; a run of them is matched in one call
+    and cut with ``str.split``. A ``CREATE RULE``, a ``COPY``, a dollar quote,
+    a nested comment, a break marker or a ";" inside a string or comment ends
+    the run, and the statement is cut on its own. A function may hold
+    BEGIN ATOMIC ... END: the run takes a function only without the word BEGIN.
+    """
+    sq = r"'(?:(?<=\b[eE]')[^'\\;]*+(?:(?:''|\\[^;])[^'\\;]*+)*+'|(?<!\b[eE]')[^';]*+(?:''[^';]*+)*+')"
+    dq = r'"[^";]*+(?:""[^";]*+)*+"'
+    dash = rf"--(?!{BREAK_REST})[^\n\r;]*+(?![^\n\r])"  # no ";" up to the end of its line
+    block = r"/\*(?:[^*/;]++|\*(?!/)|/(?!\*))*+\*/"
+    lone_dollar = r"\$(?:(?<=[\w$]\$)|(?!(?:[^\W\d]\w*+)?\$))"
+    lead = rf"(?:\s++|{dash}|{block})*+"
+    tokens = rf"{sq}|{dq}|{dash}|{block}|-(?!-)|/(?!\*)|{lone_dollar}"
+    body = rf"(?:[^'\"\-/$;]++|{tokens})*+"
+    head = _HEADS[POSTGRESQL].replace("_", rf"(?:\s++|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT})++")
+    function = head.replace("(?:FUNCTION|PROCEDURE|RULE)", "(?:FUNCTION|PROCEDURE)")
+    no_begin = rf"(?:[^'\"\-/$;bB]++|(?<=[\w$])[bB]|[bB](?!(?i:egin)\b)|{tokens})*+"
+    return re.compile(rf"(?:{lead}(?:(?!(?i:{head}|COPY\b)){body}|(?=(?i:{function})){no_begin});)*+", re.S)
