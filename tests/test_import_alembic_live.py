@@ -228,3 +228,30 @@ def test_a_downgrade_that_raises_not_implemented_leaves_the_script_irreversible(
     assert sorted(p.name.split("_", 1)[1] for p in into.iterdir()) == ["one_way_rev01.sql"]
     assert cli(capsys, "--url", sqlite_url, "--directory", into, "downgrade").code != 0
     assert "t" in peers.schema(sqlite_url)
+
+
+def test_an_env_py_that_cannot_run_here_is_named_and_the_import_goes_on(tmp_path, capsys):
+    project = peers.make_alembic_project(tmp_path / "project", peers.REVISIONS[:2])
+    env = project / "alembic" / "env.py"
+    env.write_text("import the_application_not_installed_here\n" + env.read_text())
+    result = cli(capsys, "import", "alembic", project, "--into", tmp_path, "--dialect", "postgresql")
+    assert result.code == 0, str(result)
+    assert set(summary(result)) == {"rev01", "rev02"}
+    assert "env.py could not be run here" in result.out + result.err
+    assert "the_application_not_installed_here" in result.out + result.err
+
+
+def test_a_live_revision_with_an_autocommit_block_runs_outside_a_transaction(postgresql_url, tmp_path, capsys):
+    table = ("create t", 'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), '
+                         'sa.Column("name", sa.String(20)))', 'op.drop_table("t")')
+    concurrently = ("index t concurrently", """
+        if "ix_t_name" not in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("t")}:
+            with op.get_context().autocommit_block():
+                op.create_index("ix_t_name", "t", ["name"], postgresql_concurrently=True)""",
+                    'op.drop_index("ix_t_name", table_name="t")')
+    project = peers.make_alembic_project(tmp_path / "project", [table, concurrently])
+    into = tmp_path / "m"
+    result = import_and_upgrade(capsys, postgresql_url, project, into)
+    assert "run live through Alembic" in summary(result)["rev02"]
+    assert "transaction = False" in next(into.glob("*_rev02.py")).read_text()
+    assert peers.schema(postgresql_url)["t"]["indexes"] == [("ix_t_name", ("name",), False)]

@@ -183,3 +183,22 @@ def test_a_python_migration_that_fails_to_load_is_a_clean_error(make_scripts, tm
     folder = make_scripts({"0001.broken.py": "from yoyo import step\nstep(\n"})
     result = cli(capsys, "import", "yoyo", folder, "--into", tmp_path)
     assert_clean_error(result, 2, "yoyo cannot load", "0001.broken.py")
+
+
+def test_each_migration_says_how_it_was_imported_and_post_apply_hooks_are_named(tmp_path, capsys):
+    folder = tmp_path / "yoyo"
+    folder.mkdir()
+    (folder / "0001.create.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY);\n")
+    (folder / "0002.fill.py").write_text(
+        "from yoyo import step\n__depends__ = {'0001.create'}\n\n"
+        "def fill(conn):\n    conn.cursor().execute('INSERT INTO t (id) VALUES (1)')\n\n"
+        "steps = [step(fill)]\n")
+    (folder / "post-apply.sql").write_text("ANALYZE;\n")
+    into = tmp_path / "m"
+    into.mkdir()
+    result = cli(capsys, "import", "yoyo", folder, "--into", into)
+    assert result.code == 0, str(result)
+    assert "(yoyo migration 0001.create) as SQL" in result.out
+    assert "(yoyo migration 0002.fill) as Python" in result.out
+    assert "post-apply hooks are not imported (post-apply.sql)" in result.out + result.err
+    assert not any("post-apply" in p.name for p in into.iterdir())

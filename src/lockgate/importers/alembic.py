@@ -159,7 +159,8 @@ def _convert(revision, target: RenderTarget, project: AlembicProject, env: EnvSe
         parents=_down_revisions(revision.down_revision),
         notes=notes,
     )
-    header = f"-- {_one_line(message)}; rendered for {target.describe()}.\n"
+    # No semicolon in the comment: a splitter reading it as a statement end must not matter.
+    header = f"-- {_one_line(message).replace(';', ',')} (rendered for {target.describe()})\n"
     if upgrade is not None and down_problem is None:
         script.upgrade, script.downgrade, script.how = header + upgrade, downgrade, "as SQL"
         return script

@@ -25,6 +25,12 @@ from typing import Any
 from ..errors import ConfigError
 
 DEFAULT_VERSION_TABLE = "alembic_version"
+#: Options that tell Alembic where files are, meaningless to a script run later (and
+#: often absolute paths of the machine that imported).
+_ALEMBIC_OWN = {"here", "script_location", "version_locations", "prepend_sys_path", "path_separator",
+                "version_path_separator", "recursive_version_locations", "file_template",
+                "truncate_slug_length", "revision_environment", "sourceless", "output_encoding",
+                "timezone"}
 
 
 @dataclass
@@ -76,7 +82,7 @@ def open_project(given: Path) -> AlembicProject:
             folder = below[0]
             config = _config(folder, folder, Config) or _config_for_script_folder(folder, Config)
     options = {key: value for key, value in config.get_section(config.config_ini_section, {}).items()
-               if "url" not in key and key != "here"}  # a URL may carry a password: never copied
+               if "url" not in key and key not in _ALEMBIC_OWN}  # a URL may carry a password
     try:
         scripts = ScriptDirectory.from_config(config)
     except CommandError as exc:

@@ -29,6 +29,8 @@ class AlembicRevision:
         ``__file__``, for revisions that read files beside themselves).
     :param options: the ini's main-section options, for ``op.get_context().config``.
     :param naming_convention: the naming convention of env.py's ``target_metadata``.
+    :param own_transaction: the script runs outside lockgate's transaction
+        (``transaction = False``), so Alembic manages one, as ``autocommit_block()`` needs.
     """
 
     revision: str
@@ -36,6 +38,7 @@ class AlembicRevision:
     file: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     naming_convention: dict[str, str] | None = None
+    own_transaction: bool = False
 
     def run(self, connection, direction: str, script_file: str) -> None:
         """Call the revision's ``direction`` (``"upgrade"`` or ``"downgrade"``) on ``connection``."""
@@ -52,14 +55,26 @@ class AlembicRevision:
         environment = EnvironmentContext(self._config(), None, as_sql=False)  # type: ignore[arg-type]
         context = MigrationContext.configure(connection=connection, environment_context=environment,
                                              opts=opts)
-        if connection.in_transaction():
-            # autocommit_block() ends and restarts "the migration's transaction": in a script
-            # run without one (transaction = False) that is the connection's current one.
-            context._transaction = connection.get_transaction()
         # context.get_context() and context.get_bind() in a revision read it from here.
         environment._migration_context = context
-        with environment, Operations.context(context):
-            getattr(module, direction)()
+        if not self.own_transaction:
+            with environment, Operations.context(context):
+                getattr(module, direction)()
+            return
+        # autocommit_block() commits "the migration's transaction" and begins another after
+        # it, as under env.py's context.begin_transaction(): a script run outside lockgate's
+        # transaction (transaction = False) gives Alembic one of its own to manage.
+        context._transaction = (connection.get_transaction() if connection.in_transaction()
+                                else connection.begin())
+        try:
+            with environment, Operations.context(context):
+                getattr(module, direction)()
+        except BaseException:
+            if context._transaction is not None and context._transaction.is_active:
+                context._transaction.rollback()
+            raise
+        if context._transaction is not None and context._transaction.is_active:
+            context._transaction.commit()
 
     def load(self, script_file: str) -> types.ModuleType:
         """The revision as a module, its ``__file__`` where the revision file was."""

@@ -33,7 +33,7 @@ REVISION = AlembicRevision(
     revision={revision!r},
     file={file!r},
     options={options},
-    naming_convention={convention},
+    naming_convention={convention},{own_transaction}
     source=SOURCE,
 )
 '''
@@ -65,6 +65,7 @@ def render(revision, message: str, how: str, project: AlembicProject, env: EnvSe
         options=_literal(project.options),
         convention=_literal(_plain(env.naming_convention())),
         source=_source_literal(source),
+        own_transaction="\n    own_transaction=True," if no_transaction else "",
     )
 
 

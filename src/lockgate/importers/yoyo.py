@@ -85,7 +85,10 @@ def read(folder: Path, dialect: object = None, into: Path | None = None) -> Peer
     history = PeerHistory(peers, MIGRATION_TABLE)
     if migrations.post_apply:
         names = ", ".join(Path(m.path).name for m in migrations.post_apply)
-        history.notes.append(f"post-apply hooks are not imported ({names}): run them yourself")
+        history.notes.append(
+            f"post-apply hooks are not imported ({names}): yoyo runs them after every apply, and "
+            "lockgate has no such hook. Run them yourself after `lockgate upgrade`, or write what "
+            "they do into a new script")
     return history
 
 
