@@ -331,7 +331,7 @@ def test_the_cli_says_where_it_continues(mariadb_url, make_scripts):
     done = subprocess.run([sys.executable, "-m", "lockgate", "--url", mariadb_url, "--directory",
                            str(folder), "upgrade"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert ("warning: an earlier run stopped inside script 2 (mixed) after its statements 1-6 had "
+    assert ("warning: an earlier run stopped inside script 2 (mixed) when statements 1-6 had "
             "committed; statement 7 (line 20), which was running when it stopped, had taken effect "
             "(the catalog shows it); continuing at statement 8, line 23.") in done.stderr
     assert_upgraded(_engine(mariadb_url))

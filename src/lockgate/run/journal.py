@@ -93,6 +93,12 @@ def parse(value: str | None) -> Mark | None:
     return None
 
 
+def _first(count: int) -> str:
+    """The first ``count`` statements in words: statements 1-3, statement 1, none of its statements."""
+    return ("none of its statements" if count < 1 else "statement 1" if count == 1
+            else f"statements 1-{count}")
+
+
 def _normal(text: str) -> bytes:
     """A statement as the digest sees it: whitespace runs are one space, so re-splitting agrees."""
     return " ".join(text.split()).encode() + b"\0"
@@ -183,21 +189,21 @@ class StatementJournal:
     def _say_where(self, where: str) -> None:
         announce, self._announce = self._announce, None
         script = self.script
-        self.warn(f"an earlier run stopped inside script {script.version} ({script.title}) after its "
-                  f"statements 1-{self.resume.number - 1 if self.resume else 0} had committed; "
+        self.warn(f"an earlier run stopped inside script {script.version} ({script.title}) when "
+                  f"{_first(self.resume.number - 1 if self.resume else 0)} had committed; "
                   f"{announce}; {where}.")
 
     def _check_digest(self, statement) -> None:
         assert self.resume is not None
         if self.hash.hexdigest()[:DIGEST_LENGTH] != self.resume.digest:
-            raise self._changed(f"statements 1-{self.resume.number} differ from what that run ran")
+            raise self._changed(f"{_first(self.resume.number)} differ from what that run ran")
 
     def _changed(self, how: str) -> HalfMigratedError:
         assert self.resume is not None
         n = self.resume.number
         return HalfMigratedError(
             f"An earlier run stopped inside script {self.script.version} ({self.script.title}) "
-            f"while its statement {n} was running, after statements 1-{n - 1} had committed, but the "
+            f"while its statement {n} was running, when {_first(n - 1)} had committed, but the "
             f"file changed since ({how}), so lockgate cannot tell where to continue. Nothing was run. "
             "Restore the file as it was when that run started (e.g. from version control) and run "
             "the command again to continue it; or check the schema, finish or undo the script's "
@@ -210,8 +216,8 @@ class StatementJournal:
         first = first if len(first) <= 80 else first[:77] + "..."
         return HalfMigratedError(
             f"An earlier run stopped inside script {self.script.version} ({self.script.title}) "
-            f"while its statement {n} (line {statement.line}: {first}) was running; statements "
-            f"1-{n - 1} had committed and the rest had not. Whether statement {n} took effect "
+            f"while its statement {n} (line {statement.line}: {first}) was running; {_first(n - 1)} "
+            f"had committed and the rest had not. Whether statement {n} took effect "
             "cannot be read from the catalog, so nothing was run. Check whether it did; then "
             f"finish or undo the script's changes by hand and run `lockgate resolve "
             f"{self.script.version} --applied` (all of its changes are in place) or `--reverted` "
@@ -234,8 +240,9 @@ def unfinished_error(row, mark: Mark | None, line: int | None, *, wrong_command:
             f"`lockgate {wrong_command}` continues it from there. Nothing was run.")
     if mark is not None and mark.kind == FAILED:
         return HalfMigratedError(
-            f"{head} Its statement {mark.number}{where} failed; statements 1-{mark.done} are in "
-            "place (this database commits DDL as it goes) and the rest are not. Nothing was run. "
+            f"{head} Its statement {mark.number}{where} failed; {_first(mark.done)} "
+            f"{'is' if mark.done == 1 else 'are'} in place (this database commits DDL as it goes) and "
+            "the rest are not. Nothing was run. "
             f"Check the schema, {settle}")
     return HalfMigratedError(
         f"{head} This database commits DDL as it goes, so it may be half-migrated: part of that "
