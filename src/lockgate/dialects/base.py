@@ -224,7 +224,7 @@ class DialectAdapter:
         except DBAPIError as exc:
             detail = scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc), engine.url)
             raise DatabaseUnreachableError(
-                f"Cannot connect to {safe_url(engine.url)}: {detail}. {self.reachability_hint(engine.url)}"
+                f"Cannot connect to {safe_url(engine.url)}: {detail}. {self.connect_failure_hint(exc.orig, engine.url)}"
             ) from None
         with connection:
             yield connection
@@ -232,6 +232,13 @@ class DialectAdapter:
     def reachability_hint(self, url) -> str:
         """What to check when connecting failed, with a command that checks it where there is one."""
         return "Check that the server is running and that the URL (host, port, database, user) is right."
+
+    def connect_failure_hint(self, error, url) -> str:
+        """What to do after connecting failed: the login, the database or the port when the
+        server's answer (or silence) tells which, else :meth:`reachability_hint`."""
+        from .connect_failures import explain
+
+        return explain(error, url) or self.reachability_hint(url)
 
     def server_hint(self, command: str) -> str:
         """The hint for a server that a command-line tool can ping."""
