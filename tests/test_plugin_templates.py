@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from helpers import engine_for
@@ -151,3 +152,52 @@ def test_parallel_sessions_never_share_a_database(pytester, db_url):
     assert len(tokens) == 2
     for token in tokens:
         assert _left_behind(db_url, token) == []
+
+
+def test_a_mariadb_copy_has_every_object_and_row(mariadb_url):
+    """MariaDB has no TEMPLATE: the copy replays tables, rows, views, triggers and routines."""
+    from lockgate.dialects import adapter_for
+    from lockgate.schema.snapshot import take_snapshot
+
+    template = sa.make_url(mariadb_url).database
+    copy_name = f"{template}_copy"
+    with engine_for(mariadb_url) as engine:
+        with engine.begin() as connection:
+            for statement in (
+                    "CREATE TABLE parent (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20), "
+                    "upper_name VARCHAR(20) AS (UPPER(name)) VIRTUAL, counted INTEGER DEFAULT 0)",
+                    "CREATE TABLE child (id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+                    "parent_id INTEGER NOT NULL, FOREIGN KEY (parent_id) REFERENCES parent (id))",
+                    "CREATE TABLE empty_one (id INTEGER PRIMARY KEY)",
+                    "CREATE VIEW v_names AS SELECT name FROM parent WHERE name LIKE '%a%'",
+                    "CREATE VIEW v_upper AS SELECT UPPER(name) AS loud FROM v_names",
+                    "CREATE TRIGGER count_children AFTER INSERT ON child FOR EACH ROW "
+                    "UPDATE parent SET counted = counted + 1 WHERE id = NEW.parent_id",
+                    "CREATE FUNCTION twice(x INTEGER) RETURNS INTEGER DETERMINISTIC RETURN x * 2",
+                    "INSERT INTO parent (id, name) VALUES (1, 'anna'), (2, 'bob')",
+                    "INSERT INTO child (parent_id) VALUES (1), (1), (2)"):
+                connection.execute(sa.text(statement))
+        admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                adapter_for(connection.dialect).database_copier(connection, template)(connection, copy_name)
+            copy_url = sa.make_url(mariadb_url).set(database=copy_name)
+            with engine_for(copy_url) as copied:
+                assert take_snapshot(copied) == take_snapshot(engine)
+                with copied.begin() as connection:
+                    assert connection.execute(sa.text(
+                        "SELECT id, name, upper_name, counted FROM parent ORDER BY id")).all() == [
+                        (1, "anna", "ANNA", 2), (2, "bob", "BOB", 1)]
+                    assert connection.execute(sa.text("SELECT loud FROM v_upper")).all() == [("ANNA",)]
+                    connection.execute(sa.text("INSERT INTO child (parent_id) VALUES (2)"))  # trigger, next id
+                    assert connection.execute(sa.text("SELECT MAX(id) FROM child")).scalar() == 4
+                    assert connection.execute(sa.text("SELECT counted FROM parent WHERE id = 2")).scalar() == 2
+                    assert connection.execute(sa.text("SELECT twice(21)")).scalar() == 42
+                with copied.connect() as connection:
+                    with pytest.raises(sa.exc.IntegrityError):  # the foreign key is checked again
+                        connection.execute(sa.text("INSERT INTO child (parent_id) VALUES (99)"))
+            with engine.connect() as connection:  # the template is untouched
+                assert connection.execute(sa.text("SELECT COUNT(*) FROM child")).scalar() == 3
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{copy_name}`"))

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from .catalog_schema import SchemaCatalog
 
 _OBJECTS = """
-SELECT t.TABLE_NAME, t.TABLE_TYPE, v.VIEW_DEFINITION
+SELECT t.TABLE_NAME, t.TABLE_TYPE, v.VIEW_DEFINITION, DATABASE()
 FROM information_schema.TABLES t
 LEFT JOIN information_schema.VIEWS v ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME
 WHERE t.TABLE_SCHEMA = DATABASE()
@@ -65,9 +65,10 @@ WHERE c.CONSTRAINT_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME, c.CONSTRAINT_NAME
 def read_catalog(connection, mariadb: bool, tables=None) -> SchemaCatalog:
     """The current database's views and tables (or only ``tables``), read with five queries."""
     catalog = SchemaCatalog()
-    for name, kind, definition in connection.execute(text(_OBJECTS)):
+    for name, kind, definition, database in connection.execute(text(_OBJECTS)):
         if kind == "VIEW":
-            catalog.views[name] = definition or ""
+            # The server writes the database's own name into the text: two copies of one schema must compare equal.
+            catalog.views[name] = (definition or "").replace(f"`{database}`.", "")
         elif kind != "SEQUENCE" and (tables is None or name in tables):
             catalog.table(name)
     for row in connection.execute(text(_COLUMNS)):
