@@ -255,3 +255,24 @@ def test_a_live_revision_with_an_autocommit_block_runs_outside_a_transaction(pos
     assert "run live through Alembic" in summary(result)["rev02"]
     assert "transaction = False" in next(into.glob("*_rev02.py")).read_text()
     assert peers.schema(postgresql_url)["t"]["indexes"] == [("ix_t_name", ("name",), False)]
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_a_named_type_is_created_once_as_in_one_alembic_run(fresh_db, tmp_path, capsys):
+    """One `alembic upgrade` remembers the enums create_table made; later revisions rely on it."""
+    mood = 'sa.Enum("happy", "sad", name="mood")'
+    first = ("people", f'op.create_table("people", sa.Column("id", sa.Integer, primary_key=True), '
+                       f'sa.Column("mood", {mood}))', 'op.drop_table("people")')
+    live = ("pets unless present", f"""
+        if "pets" not in sa.inspect(op.get_bind()).get_table_names():
+            op.create_table("pets", sa.Column("id", sa.Integer, primary_key=True), sa.Column("mood", {mood}))""",
+            'op.drop_table("pets")')
+    offline = ("plants", f'op.create_table("plants", sa.Column("id", sa.Integer, primary_key=True), '
+                         f'sa.Column("mood", {mood}))', 'op.drop_table("plants")')
+    project = peers.make_alembic_project(tmp_path / "project", [first, live, offline])
+    by_alembic, by_lockgate = fresh_db(), fresh_db()
+    peers.alembic_upgrade(project, by_alembic)
+    result = import_and_upgrade(capsys, by_lockgate, project, tmp_path / "m")
+    assert summary(result)["rev03"] == "as SQL"
+    assert "CREATE TYPE" not in next((tmp_path / "m").glob("*_rev03.sql")).read_text()
+    assert_same_schema(by_alembic, by_lockgate)

@@ -51,7 +51,9 @@ def read(folder: Path, dialect: RenderTarget | ConfiguredDatabase | str | None,
     target = _target(dialect)
     env = read_env(project, f"{target.dialect().name}://")
     revisions = _upgrade_order(project, folder)
-    peers = [_convert(revision, target, project, env, into or Path.cwd()) for revision in revisions]
+    # What one `alembic upgrade --sql` run remembers across revisions (named types created).
+    memo: dict = {}
+    peers = [_convert(revision, target, project, env, into or Path.cwd(), memo) for revision in revisions]
     notes = list(env.notes) + ([target.note] if target.note else [])
     if any(p.kind == PY for p in peers):
         notes.append(LIVE_NOTE)
@@ -133,12 +135,12 @@ def _unloadable(scripts) -> list[str]:
 
 
 def _convert(revision, target: RenderTarget, project: AlembicProject, env: EnvSettings,
-             into: Path) -> PeerScript:
+             into: Path, memo: dict) -> PeerScript:
     from . import alembic_script
 
     module = revision.module
     message = (revision.doc or "").strip() or "revision"
-    upgrade, up_problem = _try_render(module.upgrade, target, project, env)
+    upgrade, up_problem = _try_render(module.upgrade, target, project, env, memo)
     downgrade_fn = getattr(module, "downgrade", None)
     downgrade, down_problem = (_try_render(downgrade_fn, target, project, env)
                                if callable(downgrade_fn) else (None, None))
@@ -184,10 +186,10 @@ def _relative(path: str, into: Path) -> str:
         return Path(path).as_posix()
 
 
-def _try_render(function, target, project, env) -> tuple[str | None, str | None]:
+def _try_render(function, target, project, env, memo: dict | None = None) -> tuple[str | None, str | None]:
     """The SQL ``function`` renders offline, or None and why it cannot be rendered."""
     try:
-        return render(function, target, project, env), None
+        return render(function, target, project, env, memo), None
     except _AsksOfflineMode:
         return None, "asks context.is_offline_mode() and does something else online"
     except NotImplementedError as exc:
@@ -203,8 +205,12 @@ class _AsksOfflineMode(Exception):
     """The revision asked whether it runs offline: its SQL would not be what it does online."""
 
 
-def render(function, target: RenderTarget, project: AlembicProject, env: EnvSettings) -> str:
+def render(function, target: RenderTarget, project: AlembicProject, env: EnvSettings,
+           memo: dict | None = None) -> str:
     """The SQL ``function`` (a revision's upgrade or downgrade) emits offline.
+
+    :param memo: shared by the upgrades in order, as one ``alembic upgrade --sql``
+        run shares it: a named type (PostgreSQL enum) is created once.
 
     :raises Exception: whatever the revision raises when it needs a live database.
     """
@@ -228,6 +234,8 @@ def render(function, target: RenderTarget, project: AlembicProject, env: EnvSett
     context = MigrationContext.configure(dialect=target.dialect(), environment_context=environment,
                                          opts=opts)
     environment._migration_context = context  # what context.get_context() returns in a revision
+    if memo is not None:
+        context.impl.memo = memo
     with environment, Operations.context(context):
         function()
     if asked:

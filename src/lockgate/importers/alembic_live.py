@@ -57,6 +57,7 @@ class AlembicRevision:
                                              opts=opts)
         # context.get_context() and context.get_bind() in a revision read it from here.
         environment._migration_context = context
+        context.impl.memo.update(named_types_memo(connection))
         if not self.own_transaction:
             with environment, Operations.context(context):
                 getattr(module, direction)()
@@ -94,3 +95,25 @@ class AlembicRevision:
         for key, value in self.options.items():
             config.set_main_option(key, value.replace("%", "%%"))
         return config
+
+
+def named_types_memo(connection) -> dict[str, set]:
+    """The database's named types (PostgreSQL's enums and domains), as Alembic remembers them.
+
+    One ``alembic upgrade`` run remembers every named type a ``create_table``
+    created and does not create it again in a later revision; revisions
+    written against that (a second table using an existing enum) rely on it.
+    Each script runs in its own context, so it is told the types that exist.
+    """
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(connection)
+    memo: dict[str, set] = {}
+    for kind, read in (("pg_enum", "get_enums"), ("pg_domain", "get_domains")):
+        reader = getattr(inspector, read, None)  # only dialects with named types have them
+        if reader is None:
+            continue
+        found = memo.setdefault(kind, set())
+        for item in reader():
+            found.update({(item.get("schema"), item["name"]), (None, item["name"])})
+    return memo
