@@ -152,19 +152,20 @@ def test_without_the_convention_the_drop_by_name_fails_as_under_alembic(tmp_path
 # -- folders -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given", ["project", "ini", "script folder", "root above"])
+@pytest.mark.parametrize("given", ["project", "ini", "script folder", "root above", "template ini"])
 def test_the_project_is_found_from_the_ini_its_folder_the_script_folder_or_a_root(given, tmp_path, capsys,
                                                                                   monkeypatch):
     project = peers.make_alembic_project(tmp_path / "app" / "project", peers.REVISIONS[:2])
     ini = project / "alembic.ini"
     text = ini.read_text()
     location = next(line for line in text.splitlines() if line.startswith("script_location"))
-    ini.write_text(text.replace(location, "script_location = alembic"))  # relative to the working folder
+    placeholder = "{alembic_dir}" if given == "template ini" else "alembic"  # a template filled in at run time
+    ini.write_text(text.replace(location, f"script_location = {placeholder}"))  # relative to the working folder
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     folder = {"project": project, "ini": ini, "script folder": project / "alembic",
-              "root above": tmp_path / "app"}[given]
+              "root above": tmp_path / "app", "template ini": project}[given]
     if given == "root above":  # a root whose only Alembic script folder is one level down
         (project / "alembic").rename(tmp_path / "app" / "alembic")
         ini.unlink()
@@ -173,6 +174,8 @@ def test_the_project_is_found_from_the_ini_its_folder_the_script_folder_or_a_roo
     result = cli(capsys, "import", "alembic", folder, "--into", into, "--dialect", "sqlite")
     assert result.code == 0, str(result)
     assert set(summary(result)) == {"rev01", "rev02"}
+    assert ("script_location = {alembic_dir}, which is no folder here" in result.out + result.err) == (
+        given == "template ini")
 
 
 def test_a_broken_history_names_each_unloadable_revision_once(tmp_path, capsys):

@@ -42,8 +42,9 @@ def add_import_arguments(sub: argparse.ArgumentParser) -> None:
                           "postgresql-15); default: the configured URL's server, asked for its version")
     sub.add_argument("--mark-applied", action="store_true",
                      help="also record as applied, without running them, the scripts the tool has "
-                          "applied on the configured database (Alembic: alembic_version and its "
-                          "ancestors; yoyo: _yoyo_migration). Without it no database is touched. "
+                          "applied on the configured database (Alembic: the revision in its version table, "
+                          "alembic_version unless env.py names another, and its ancestors; yoyo: "
+                          "_yoyo_migration). Without it no database is touched. "
                           "The tool's tables are only read")
 
 

@@ -54,7 +54,7 @@ def read(folder: Path, dialect: RenderTarget | ConfiguredDatabase | str | None,
     # What one `alembic upgrade --sql` run remembers across revisions (named types created).
     memo: dict = {}
     peers = [_convert(revision, target, project, env, into or Path.cwd(), memo) for revision in revisions]
-    notes = list(env.notes) + ([target.note] if target.note else [])
+    notes = project.notes + env.notes + ([target.note] if target.note else [])
     if any(p.kind == PY for p in peers):
         notes.append(LIVE_NOTE)
     return PeerHistory(peers, env.version_table, env.version_table_schema, notes)
@@ -125,7 +125,7 @@ def _unloadable(scripts) -> list[str]:
     from alembic.util.pyfiles import load_python_file
 
     problems = []
-    for location in scripts._version_locations:
+    for location in getattr(scripts, "_version_locations", None) or [scripts.versions]:
         for path in sorted(Path(location).glob("*.py")):
             try:
                 load_python_file(str(path.parent), path.name)

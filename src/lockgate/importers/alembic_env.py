@@ -42,6 +42,8 @@ class AlembicProject:
     root: Path
     #: The ini's main-section options, for ``op.get_context().config`` when scripts run later.
     options: dict[str, str] = field(default_factory=dict)
+    #: What the user should know about how the project was found.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,14 +75,15 @@ def open_project(given: Path) -> AlembicProject:
     if not folder.is_dir():
         raise ConfigError(f"The Alembic folder {given} does not exist. Give the folder holding "
                           "alembic.ini, or Alembic's script folder (with env.py and versions/).")
-    config = _config(given, folder, Config)
+    notes: list[str] = []
+    config = _config(given, folder, Config, notes)
     if config is None:
-        below = [p.parent for p in sorted(folder.glob("*/env.py")) if (p.parent / "versions").is_dir()]
+        below = _script_folders_below(folder)
         if _is_script_folder(folder) or len(below) != 1:
             config = _config_for_script_folder(folder, Config)
         else:
             folder = below[0]
-            config = _config(folder, folder, Config) or _config_for_script_folder(folder, Config)
+            config = _config(folder, folder, Config, notes) or _config_for_script_folder(folder, Config)
     options = {key: value for key, value in config.get_section(config.config_ini_section, {}).items()
                if "url" not in key and key not in _ALEMBIC_OWN}  # a URL may carry a password
     try:
@@ -88,14 +91,18 @@ def open_project(given: Path) -> AlembicProject:
     except CommandError as exc:
         raise ConfigError(f"Alembic cannot read the revisions in {given}: {str(exc).rstrip('.')}. Fix the "
                           "Alembic project (`alembic history` must work) and import again.") from exc
-    return AlembicProject(config, scripts, folder, options)
+    return AlembicProject(config, scripts, folder, options, notes)
 
 
 def _is_script_folder(folder: Path) -> bool:
     return (folder / "env.py").is_file() or (folder / "versions").is_dir()
 
 
-def _config(given: Path, folder: Path, Config):
+def _script_folders_below(folder: Path) -> list[Path]:
+    return [p.parent for p in sorted(folder.glob("*/env.py")) if (p.parent / "versions").is_dir()]
+
+
+def _config(given: Path, folder: Path, Config, notes: list[str]):
     """The project's Config with script_location made absolute, or None without an ini/toml."""
     ini = given if given.is_file() and given.suffix == ".ini" else folder / "alembic.ini"
     toml = folder / "pyproject.toml"
@@ -118,6 +125,11 @@ def _config(given: Path, folder: Path, Config):
     found = _resolve(location, folder)
     if found is None and _is_script_folder(folder):
         found = folder
+    below = _script_folders_below(folder)
+    if found is None and len(below) == 1:  # e.g. a template ini: script_location = {alembic_dir}
+        found = below[0]
+        notes.append(f"{ini.name} says script_location = {location}, which is no folder here; "
+                     f"the one script folder beside it, {found}, was read")
     if found is None:
         raise ConfigError(
             f"{ini if ini.is_file() else toml} says script_location = {location}, but there is no "
@@ -182,7 +194,8 @@ def read_env(project: AlembicProject, url: str) -> EnvSettings:
     problem = None
     file_config, logging.config.fileConfig = logging.config.fileConfig, _no_logging_setup
     path_before = list(sys.path)
-    sys.path.insert(0, str(project.root))  # Alembic's `prepend_sys_path = .`, run from the project
+    if not (project.root / "__init__.py").is_file():  # inside a package it would shadow modules
+        sys.path.insert(0, str(project.root))  # Alembic's `prepend_sys_path = .`, run from the project
     try:
         with environment:
             exec(compile(env_py.read_text(encoding="utf-8"), str(env_py), "exec"), namespace)
