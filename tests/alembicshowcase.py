@@ -6,8 +6,8 @@ through ``op.get_bind()``, ask the inspector, use batch operations without
 ``copy_from`` (SQLite must reflect the live table), branch on the engine name
 and on ``context.is_offline_mode()``, read ``op.get_context().config``, use
 ``with_variant(..., "mysql")``, rely on env.py's naming convention to name
-constraints that a later revision drops by name, and drop a CHECK constraint
-(MySQL 8 spells that differently from MariaDB).
+constraints that a later revision drops by name, drop a CHECK constraint
+(MySQL 8 spells that differently from MariaDB), and create a trigger per database.
 """
 
 from __future__ import annotations
@@ -107,6 +107,24 @@ REVISIONS = [
         if "colour" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("tags")]:
             with op.batch_alter_table("tags") as batch:
                 batch.drop_column("colour")"""),
+    ("lower-case emails", """
+        name = op.get_bind().engine.name
+        if name == "mysql":
+            op.execute("CREATE TRIGGER accounts_lower_email BEFORE INSERT ON accounts FOR EACH ROW "
+                       "BEGIN SET NEW.email = LOWER(NEW.email); END")
+        elif name == "postgresql":
+            op.execute("CREATE FUNCTION lower_email() RETURNS trigger AS $$ BEGIN "
+                       "NEW.email := lower(NEW.email); RETURN NEW; END; $$ LANGUAGE plpgsql")
+            op.execute("CREATE TRIGGER accounts_lower_email BEFORE INSERT ON accounts "
+                       "FOR EACH ROW EXECUTE FUNCTION lower_email()")
+        else:
+            op.execute("CREATE TRIGGER accounts_lower_email AFTER INSERT ON accounts BEGIN "
+                       "UPDATE accounts SET email = lower(email) WHERE id = NEW.id; END")""", """
+        if op.get_bind().engine.name == "postgresql":
+            op.execute("DROP TRIGGER accounts_lower_email ON accounts")
+            op.execute("DROP FUNCTION lower_email()")
+        else:
+            op.execute("DROP TRIGGER accounts_lower_email")"""),
 ]
 
 HEAD = len(REVISIONS)

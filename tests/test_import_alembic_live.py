@@ -81,6 +81,9 @@ def test_every_revision_imports_and_builds_alembics_schema(fresh_db, db_backend,
     for url in (by_alembic, by_lockgate):
         assert scalar(url, "SELECT slug FROM projects") == "first-project"
         assert scalar(url, "SELECT name FROM tags") == "urgent"  # op.get_context().config was read
+        with engine_for(url) as engine, engine.begin() as connection:  # the trigger is there
+            connection.execute(sa.text("INSERT INTO accounts (id, email, name) VALUES (2, 'BO@X.ORG', 'bo')"))
+        assert scalar(url, "SELECT email FROM accounts WHERE id = 2") == "bo@x.org"
 
 
 def test_downgrades_reach_alembics_earlier_schemas(fresh_db, project, tmp_path, capsys):
