@@ -282,3 +282,15 @@ def test_a_named_type_is_created_once_as_in_one_alembic_run(fresh_db, tmp_path, 
     assert summary(result)["rev03"] == "as SQL"
     assert "CREATE TYPE" not in next((tmp_path / "m").glob("*_rev03.sql")).read_text()
     assert_same_schema(by_alembic, by_lockgate)
+
+
+def test_a_live_script_without_alembic_installed_says_to_install_it(sqlite_url, tmp_path, capsys, monkeypatch):
+    reads = ("reads", 'op.get_bind().execute(sa.text("SELECT 1")).scalar_one()', "pass")
+    project = peers.make_alembic_project(tmp_path / "project", [reads])
+    into = tmp_path / "m"
+    into.mkdir()
+    assert cli(capsys, "--url", sqlite_url, "import", "alembic", project, "--into", into).code == 0
+    monkeypatch.setitem(__import__("sys").modules, "alembic.operations", None)  # as if not installed
+    result = cli(capsys, "--url", sqlite_url, "--directory", into, "upgrade")
+    assert_clean_error(result, result.code, "runs Alembic revision rev01 through Alembic", "pip install alembic")
+    assert tracked(sqlite_url) == {}

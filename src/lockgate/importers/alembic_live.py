@@ -41,10 +41,19 @@ class AlembicRevision:
     own_transaction: bool = False
 
     def run(self, connection, direction: str, script_file: str) -> None:
-        """Call the revision's ``direction`` (``"upgrade"`` or ``"downgrade"``) on ``connection``."""
-        from alembic.operations import Operations
-        from alembic.runtime.environment import EnvironmentContext
-        from alembic.runtime.migration import MigrationContext
+        """Call the revision's ``direction`` (``"upgrade"`` or ``"downgrade"``) on ``connection``.
+
+        :raises RuntimeError: Alembic is not installed where the script runs.
+        """
+        try:
+            from alembic.operations import Operations
+            from alembic.runtime.environment import EnvironmentContext
+            from alembic.runtime.migration import MigrationContext
+        except ImportError as exc:
+            raise RuntimeError(
+                f"this script runs Alembic revision {self.revision} through Alembic, which cannot be "
+                f"imported here ({exc}). Install Alembic where lockgate runs (pip install alembic) "
+                "and run the command again.") from exc
 
         module = self.load(script_file)
         opts: dict[str, Any] = {}
