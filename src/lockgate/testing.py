@@ -287,10 +287,10 @@ class FreshDatabase:
             return not inspector.get_table_names() and not inspector.get_view_names()
 
     def drop(self) -> None:
-        """Drop the database, if it was made."""
+        """Drop the database, if it was made (on a server, while the next test runs)."""
         self.engine.dispose()
         if self.made:
-            self.templates.drop(self.url)
+            self.templates.drop_later(self.url)
             self.made = False
 
 

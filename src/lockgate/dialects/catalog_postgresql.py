@@ -1,4 +1,4 @@
-"""PostgreSQL's schema in five catalog queries, whatever the number of tables.
+"""PostgreSQL's schema in one catalog query, whatever the number of tables.
 
 Everything is read from ``pg_catalog`` for the current schema (the first of
 the search path, where unqualified scripts create things), the way
@@ -20,52 +20,53 @@ _IN_SCHEMA = "c.relnamespace = current_schema()::regnamespace"
 #: Stands for the filter to the tables asked for (see :func:`_only`).
 _ONLY = "<only>"
 
-_RELATIONS = f"""
-SELECT c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END
-FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm')
-"""
-
-
-
 _COLUMNS = f"""
-SELECT c.relname AS tbl, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid), a.attgenerated
+SELECT c.relname AS tbl, a.attnum AS position, a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+       pg_get_expr(d.adbin, d.adrelid) AS default, a.attgenerated AS generated
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE {_IN_SCHEMA} AND {_ONLY} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY c.relname, a.attnum
 """
 
 _CONSTRAINTS = f"""
-SELECT c.relname AS tbl, k.contype, k.conname, pg_get_constraintdef(k.oid),
+SELECT c.relname AS tbl, k.contype AS kind, k.conname AS name, pg_get_constraintdef(k.oid) AS definition,
        ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
-             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o),
+             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS columns,
        r.relname AS referred,
        ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, o)
-             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o),
-       k.confdeltype, k.confupdtype
+             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o) AS referred_columns,
+       k.confdeltype AS on_delete, k.confupdtype AS on_update
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 LEFT JOIN pg_class r ON r.oid = k.confrelid
 WHERE {_IN_SCHEMA} AND {_ONLY} AND k.contype IN ('p', 'u', 'f', 'c')
-ORDER BY c.relname, k.conname
 """
 
 _INDEXES = f"""
-SELECT c.relname AS tbl, x.relname AS index, i.indisunique, k.conname,
+SELECT c.relname AS tbl, x.relname AS name, i.indisunique AS unique, k.conname AS constraint,
        ARRAY(SELECT CASE WHEN u.n > 0 THEN a.attname ELSE pg_get_indexdef(i.indexrelid, u.o::int, true) END
              FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(n, o)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.n
-             WHERE u.o <= i.indnkeyatts ORDER BY u.o),
-       pg_get_expr(i.indpred, i.indrelid), m.amname
+             WHERE u.o <= i.indnkeyatts ORDER BY u.o) AS columns,
+       pg_get_expr(i.indpred, i.indrelid) AS predicate, m.amname AS method
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class x ON x.oid = i.indexrelid
 JOIN pg_am m ON m.oid = x.relam
 LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')
 WHERE {_IN_SCHEMA} AND {_ONLY} AND NOT i.indisprimary
-ORDER BY c.relname, x.relname
+"""
+
+#: Everything in one round trip: each row says its kind, its table and the rest as JSON.
+_EVERYTHING = f"""
+SELECT 'r', c.relname, json_build_object('kind', c.relkind, 'definition',
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END)
+FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm')
+UNION ALL SELECT 'c', q.tbl, row_to_json(q) FROM ({_COLUMNS}) q
+UNION ALL SELECT 'k', q.tbl, row_to_json(q) FROM ({_CONSTRAINTS}) q
+UNION ALL SELECT 'i', q.tbl, row_to_json(q) FROM ({_INDEXES}) q
 """
 
 #: Every catalog row a table's snapshot is read from, by its id and the transaction that
@@ -91,30 +92,32 @@ def read_fingerprints(connection) -> dict[str, str]:
 
 
 def read_catalog(connection, tables=None) -> SchemaCatalog:
-    """The current schema's views and tables (or only ``tables``), read with five queries."""
+    """The current schema's views and tables (or only ``tables``), read in one round trip."""
+    rows: dict[str, list] = {"r": [], "c": [], "k": [], "i": []}
+    for kind, table, row in _only(connection, _EVERYTHING, tables):
+        rows[kind].append((table, row))
     catalog = SchemaCatalog()
-    for name, kind, definition in connection.execute(text(_RELATIONS)):
-        if kind in ("v", "m"):
-            catalog.views[name] = definition or ""
+    for name, row in rows["r"]:
+        if row["kind"] in ("v", "m"):
+            catalog.views[name] = row["definition"] or ""
         elif tables is None or name in tables:
             catalog.table(name)
-    if tables is not None and not tables:
-        return catalog  # the views only: nothing else changed
-    for table, column, type_text, not_null, default, generated in _only(connection, _COLUMNS, tables):
-        computed = {"sqltext": default} if generated else None
+    for table, row in sorted(rows["c"], key=lambda item: (item[0], item[1]["position"])):
+        generated = row["generated"]
         catalog.table(table).columns.append({
-            "name": column, "type": type_text, "nullable": not not_null,
-            "default": None if generated else default, "computed": computed})
-    for row in _only(connection, _CONSTRAINTS, tables):
-        _add_constraint(catalog, *row)
-    for table, index, unique, constraint, columns, predicate, method in _only(connection, _INDEXES, tables):
-        entry = {"name": index, "column_names": list(columns), "unique": unique}
-        if constraint:
-            entry["duplicates_constraint"] = constraint
-        if predicate:
-            entry["where"] = predicate
-        if method != "btree":
-            entry["using"] = method
+            "name": row["name"], "type": row["type"], "nullable": not row["not_null"],
+            "default": None if generated else row["default"],
+            "computed": {"sqltext": row["default"]} if generated else None})
+    for table, row in sorted(rows["k"], key=lambda item: (item[0], item[1]["name"])):
+        _add_constraint(catalog, table, row)
+    for table, row in sorted(rows["i"], key=lambda item: (item[0], item[1]["name"])):
+        entry = {"name": row["name"], "column_names": list(row["columns"]), "unique": row["unique"]}
+        if row["constraint"]:
+            entry["duplicates_constraint"] = row["constraint"]
+        if row["predicate"]:
+            entry["where"] = row["predicate"]
+        if row["method"] != "btree":
+            entry["using"] = row["method"]
         catalog.table(table).indexes.append(entry)
     return catalog
 
@@ -126,18 +129,17 @@ def _only(connection, query: str, tables):
     return connection.execute(text(query.replace(_ONLY, "c.relname = ANY(:only)")), {"only": sorted(tables)})
 
 
-def _add_constraint(catalog: SchemaCatalog, table, kind, name, definition, columns, referred,
-                    referred_columns, on_delete, on_update) -> None:
-    entry = catalog.table(table)
+def _add_constraint(catalog: SchemaCatalog, table: str, row: dict) -> None:
+    entry, kind, columns = catalog.table(table), row["kind"], list(row["columns"])
     if kind == "p":
-        entry.primary_key = list(columns)
+        entry.primary_key = columns
     elif kind == "u":
-        entry.unique_constraints.append({"name": name, "column_names": list(columns)})
+        entry.unique_constraints.append({"name": row["name"], "column_names": columns})
     elif kind == "f":
         entry.foreign_keys.append({
-            "name": name, "constrained_columns": list(columns), "referred_table": referred,
-            "referred_columns": list(referred_columns),
-            "options": {"ondelete": FK_ACTIONS.get(on_delete), "onupdate": FK_ACTIONS.get(on_update)}})
+            "name": row["name"], "constrained_columns": columns, "referred_table": row["referred"],
+            "referred_columns": list(row["referred_columns"]),
+            "options": {"ondelete": FK_ACTIONS.get(row["on_delete"]), "onupdate": FK_ACTIONS.get(row["on_update"])}})
     else:
-        match = _CHECK.match(definition)
-        entry.check_constraints.append({"name": name, "sqltext": match.group(1) if match else definition})
+        match = _CHECK.match(row["definition"])
+        entry.check_constraints.append({"name": row["name"], "sqltext": match.group(1) if match else row["definition"]})

@@ -58,6 +58,7 @@ class MigratedTemplates:
         self.checksum = ""
         self.folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX) if self.adapter.scratch == "file" else None
         self._admin = None
+        self._dropper: _Dropper | None = None
 
     # -- what a fixture uses ---------------------------------------------------
 
@@ -105,9 +106,23 @@ class MigratedTemplates:
             return
         _execute_admin(self.admin(), url, self.adapter.drop_database_sql(str(url.database)), "drop")
 
+    def drop_later(self, url: URL) -> None:
+        """Drop the database of ``url`` while the tests go on (a server drop waits for a checkpoint).
+
+        Every such drop is done, or its failure raised, by :meth:`close`.
+        """
+        if self.folder is not None:
+            self.drop(url)
+            return
+        if self._dropper is None:
+            self._dropper = _Dropper(self.drop)
+        self._dropper.put(url)
+
     def close(self) -> None:
-        """Drop every template; the session is over."""
+        """Finish the drops under way and drop every template; the session is over."""
         try:
+            if self._dropper is not None:
+                self._dropper.finish()
             for template in self.templates.values():
                 self.drop(template)
         finally:
@@ -192,3 +207,35 @@ class MigratedTemplates:
         if self._admin is None:
             self._admin = _admin_engine(self.url)
         return self._admin
+
+
+class _Dropper:
+    """One thread that drops databases in the order given; the first failure is raised by :meth:`finish`."""
+
+    def __init__(self, drop):
+        import queue
+        import threading
+
+        self.drop, self.failure = drop, None
+        self.queue: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="lockgate-drop", daemon=True)
+        self.thread.start()
+
+    def put(self, url) -> None:
+        self.queue.put(url)
+
+    def _run(self) -> None:
+        while True:
+            url = self.queue.get()
+            if url is None:
+                return
+            try:
+                self.drop(url)
+            except Exception as exc:  # kept for finish(): this thread has no one to tell
+                self.failure = self.failure or exc
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
