@@ -18,6 +18,7 @@ import re
 import sys
 import tokenize
 import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 if sys.version_info >= (3, 11):
@@ -111,7 +112,7 @@ class ScriptList(list):
     note, and that no Python script names. Data for callers, never printed here.
     """
 
-    def __init__(self, scripts=(), warnings=()):
+    def __init__(self, scripts: Iterable[Script] = (), warnings: Iterable[str] = ()) -> None:
         super().__init__(scripts)
         self.warnings: list[str] = list(warnings)
 
