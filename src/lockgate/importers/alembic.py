@@ -195,6 +195,8 @@ def _try_render(function, target, project, env, memo: dict | None = None) -> tup
     except NotImplementedError as exc:
         return None, f"{_IRREVERSIBLE} ({_describe(exc)})"
     except Exception as exc:
+        if "batch mode" in str(exc):  # Alembic's words when batch operations must reflect a table
+            return None, "uses batch operations, which copy the live table on this database"
         return None, f"reads the database while it runs ({_describe(exc)})"
 
 

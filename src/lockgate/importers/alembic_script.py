@@ -10,14 +10,18 @@ copied: it may hold a password.
 from __future__ import annotations
 
 import ast
+import textwrap
 
 from .alembic_env import AlembicProject, EnvSettings
 
 _HEAD = '''"""{title}: Alembic revision {revision}, imported {how}.
 
+Why: {why}.
+
 The revision's own upgrade()/downgrade() (its source is SOURCE below) run
 through Alembic's operations on the connection lockgate gives this script, in
-lockgate's transaction. Alembic must be installed where this script runs.
+lockgate's transaction unless `transaction = False` says otherwise. Alembic
+must be installed where this script runs.
 """
 
 from lockgate.importers.alembic_live import AlembicRevision
@@ -52,9 +56,10 @@ def render(revision, message: str, how: str, project: AlembicProject, env: EnvSe
     no_transaction = "autocommit_block" in source or (
         sql_upgrade is not None and sql_upgrade.startswith("-- lockgate: no-transaction"))
     return _HEAD.format(
-        title=" ".join(message.split())[:70].replace('"""', "'''"),
+        title=_docstring_text(" ".join(message.split())[:70]),
         revision=revision.revision,
         how=how.split(":")[0],
+        why=_docstring_text(how.split(":", 1)[1].strip() if ":" in how else how),
         imports="from lockgate import run_sql_file\n" if sql_upgrade is not None else "",
         transaction="\n# autocommit_block() needs the script to run outside a transaction.\n"
                     "transaction = False\n" if no_transaction else "",
@@ -67,6 +72,12 @@ def render(revision, message: str, how: str, project: AlembicProject, env: EnvSe
         source=_source_literal(source),
         own_transaction="\n    own_transaction=True," if no_transaction else "",
     )
+
+
+def _docstring_text(text: str) -> str:
+    """``text`` safe inside the script's docstring, wrapped to fit."""
+    safe = text.replace("\\", "/").replace('"', "'")
+    return "\n".join(textwrap.wrap(safe, 76, subsequent_indent="  "))
 
 
 def _plain(convention: dict | None) -> dict[str, str] | None:
