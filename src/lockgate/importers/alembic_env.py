@@ -56,10 +56,10 @@ class EnvSettings:
     notes: list[str] = field(default_factory=list)
 
     def naming_convention(self) -> dict | None:
-        metadata = self.target_metadata
-        if isinstance(metadata, (list, tuple)):
-            metadata = metadata[0] if metadata else None
-        return dict(metadata.naming_convention) if metadata is not None else None
+        """The convention Alembic's operations name constraints by (none for a list of MetaData,
+        which Alembic's operations do not read one from)."""
+        convention = getattr(self.target_metadata, "naming_convention", None)
+        return dict(convention) if convention is not None else None
 
 
 def open_project(given: Path) -> AlembicProject:
