@@ -44,8 +44,9 @@ def add_import_arguments(sub: argparse.ArgumentParser) -> None:
                      help="also record as applied, without running them, the scripts the tool has "
                           "applied on the configured database (Alembic: the revision in its version table, "
                           "alembic_version unless env.py names another, and its ancestors; yoyo: "
-                          "_yoyo_migration). Without it no database is touched. "
-                          "The tool's tables are only read")
+                          "_yoyo_migration). Without it nothing is written to the database (an Alembic "
+                          "import only asks it for its server and version). The tool's tables are "
+                          "only read")
 
 
 def import_dialect(settings: Settings):
