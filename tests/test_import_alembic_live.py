@@ -294,3 +294,12 @@ def test_a_live_script_without_alembic_installed_says_to_install_it(sqlite_url, 
     result = cli(capsys, "--url", sqlite_url, "--directory", into, "upgrade")
     assert_clean_error(result, result.code, "runs Alembic revision rev01 through Alembic", "pip install alembic")
     assert tracked(sqlite_url) == {}
+
+
+def test_a_revision_without_upgrade_is_a_clean_error(tmp_path, capsys):
+    project = peers.make_alembic_project(tmp_path / "project", peers.REVISIONS[:1])
+    path = next((project / "alembic" / "versions").glob("rev01_*.py"))
+    path.write_text(path.read_text().replace("def upgrade():", "def upgrade_renamed():"))
+    result = cli(capsys, "import", "alembic", project, "--into", tmp_path, "--dialect", "sqlite")
+    assert_clean_error(result, 2, "rev01", "has no upgrade() function")
+    assert not list(tmp_path.glob("*.sql"))

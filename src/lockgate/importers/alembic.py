@@ -140,6 +140,10 @@ def _convert(revision, target: RenderTarget, project: AlembicProject, env: EnvSe
 
     module = revision.module
     message = (revision.doc or "").strip() or "revision"
+    if not callable(getattr(module, "upgrade", None)):
+        raise ConfigError(f"Alembic revision {revision.revision} ({revision.path}) has no upgrade() "
+                          "function, so Alembic could not run it either. Add one (`def upgrade(): "
+                          "pass` when it does nothing) and import again; nothing was written.")
     upgrade, up_problem = _try_render(module.upgrade, target, project, env, memo)
     downgrade_fn = getattr(module, "downgrade", None)
     downgrade, down_problem = (_try_render(downgrade_fn, target, project, env)
