@@ -60,7 +60,7 @@ def run_sql_file(connection: Connection, name: str = "upgrade") -> int:
                 f"{script.main_file.name} asked to run {name!r}, but there is no such file. "
                 f"Add {script.version}_{name}.sql beside the script, or pass an existing file name."
             )
-    return execute_sql(connection, item.read_text(encoding="utf-8-sig"), running.adapter,
+    return execute_sql(connection, item.read_bytes().decode("utf-8-sig"), running.adapter,
                        version=script.version, path=str(item), transactional=running.transactional)
 
 

@@ -62,9 +62,9 @@ class SQLFileSetUp:
             import importlib.resources
 
             item = importlib.resources.files(package) / resource
-            return item.read_text(encoding="utf-8-sig"), str(item)
+            return item.read_bytes().decode("utf-8-sig"), str(item)
         try:
-            return Path(text).read_text(encoding="utf-8-sig"), text
+            return Path(text).read_bytes().decode("utf-8-sig"), text
         except OSError as exc:
             raise ConfigError(
                 f"The canonical schema {text} cannot be read ({exc.strerror}). Point "

@@ -281,6 +281,8 @@ class _Splitter:
             return True
         # A function's only block is BEGIN ATOMIC: without the word BEGIN
         # outside strings and comments before the first ";", that ";" ends it.
+        if not sql.startswith(";", stop):  # the scan stopped early (a nested comment): read tokens
+            return True
         if "begin" not in sql[head_end:stop].lower():
             return False
         scan = begin_scanner().match(sql, head_end)
