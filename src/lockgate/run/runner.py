@@ -25,6 +25,7 @@ the caller rolls back.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 
@@ -119,7 +120,7 @@ class ScriptRunner:
             return self._run(connection, script, direction, PythonBody(script, direction, module), last)
         self.resume = resume
         item = script.main_file if direction == UPGRADE else script.sql_files["downgrade"]
-        with item.open("r", encoding="utf-8-sig", newline="") as stream:
+        with io.TextIOWrapper(item.open("rb"), encoding="utf-8-sig", newline="") as stream:
             transactional = NO_TRANSACTION not in sql_directives(stream)
             stream.seek(0)
             body = _SQLBody(script, item, stream, transactional, self.adapter, self.progress)
