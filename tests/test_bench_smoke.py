@@ -40,6 +40,7 @@ def test_bench_quick_sqlite(tmp_path):
         ("load", "sqlite", "floor"),
         ("load", "sqlite", "lockgate"),
         ("split", "postgresql", "lockgate"),
+        ("split-ddl", "postgresql", "lockgate"),
         ("memory", "sqlite", "lockgate"),
     }
     assert set(rows) == expected  # peers were not asked for, so none appear
