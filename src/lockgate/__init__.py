@@ -15,7 +15,7 @@ _WHERE = {
     "DBMigrator": "engine", "RunResult": "engine", "ScriptRun": "engine",
     "Status": "run.planning", "ScriptState": "run.planning", "Verification": "run.planning",
     "run_sql_file": "run.statements", "MetaDataSetUp": "schema.setups", "SQLFileSetUp": "schema.setups",
-    "AppliedScript": "records",
+    "AppliedScript": "records", "Fleet": "fleet", "Target": "fleet",
     **dict.fromkeys([
         "LockgateError", "ConfigError", "ScriptLayoutError", "UnknownVersionError",
         "ScriptLoadError", "DatabaseUnreachableError", "IrreversibleScriptError",
@@ -46,3 +46,4 @@ if TYPE_CHECKING:  # for type checkers and editors
     from .run.planning import ScriptState, Status, Verification  # noqa: F401
     from .schema.setups import MetaDataSetUp, SQLFileSetUp  # noqa: F401
     from .records import AppliedScript  # noqa: F401
+    from .fleet import Fleet, Target  # noqa: F401

@@ -297,6 +297,28 @@ def sqlite_url_beside(url: str, base: Path) -> str:
     return url if beside is parsed else beside.render_as_string(hide_password=False)
 
 
+def with_overrides(settings: Settings, values: Mapping[str, object], base: Path, source: str) -> Settings:
+    """A copy of ``settings`` with ``values`` applied and checked as any source's are.
+
+    For one target of a fleet: its own URL, table or timeouts over the shared
+    settings, each value validated where every other is.
+
+    :raises ConfigError: for a bad value, naming the setting.
+    """
+    import copy
+
+    unknown = sorted(k for k in values if k not in KEYS and k != "sqlalchemy.url"
+                     and not k.startswith("sqlalchemy."))
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting(s) {', '.join(unknown)}. Known settings: "
+                          f"{', '.join(KEYS)} and sqlalchemy.* options.")
+    copied = copy.deepcopy(settings)
+    _apply(copied, dict(values), base, source)
+    if copied.url:
+        copied.url = normalise_url(copied.url)
+    return copied
+
+
 def _apply(settings: Settings, values: dict, base: Path, source: str) -> None:
     """Set ``values`` from ``source``; paths in a file are relative to ``base``, its folder."""
     known = {f.name for f in fields(Settings)}

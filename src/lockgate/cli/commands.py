@@ -20,6 +20,7 @@ from .arguments import (add_script_arguments, check_arguments, downgrade_argumen
                         resolve_arguments, setup_arguments, test_arguments, upgrade_arguments)
 from .import_command import add_import_arguments, import_dialect, print_import
 from .context import make_migrator, open_migrator, report, settings_from_args, warn_discovery
+from .fleet_command import add_fleet_arguments, fleet
 from .progress import ProgressPrinter
 from .split_command import add_split_arguments, print_statements, split_dialect
 
@@ -275,6 +276,8 @@ COMMANDS: dict[str, Command] = {
               add_split_arguments),
     "import": (import_, "turn Alembic revisions or yoyo migrations into scripts; --mark-applied adopts "
                         "a migrated database", add_import_arguments),
+    "fleet": (fleet, "run upgrade, status, verify, check or downgrade --to on many databases or schemas, "
+                     "a few at a time", add_fleet_arguments),
 }
 
 

@@ -151,6 +151,20 @@ class DialectAdapter:
         """The URL with a relative file path made relative to ``base`` (a config file's folder)."""
         return url
 
+    @classmethod
+    def url_for_schema(cls, url, schema: str):
+        """The URL of a session whose scripts and tracking table live in ``schema``.
+
+        Overridden where a database has schemas inside one database (PostgreSQL's
+        schema per tenant); elsewhere a schema target is a configuration error.
+        """
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"A schema target ({schema!r}) needs a database with schemas inside one database "
+            f"(PostgreSQL); {url.get_backend_name()} has none. Give each tenant its own "
+            "database URL instead.")
+
     def table_name_limit(self, dialect) -> tuple[int | None, str]:
         """The most a table name may take, and whether it counts ``bytes`` or ``characters``."""
         return dialect.max_identifier_length, "characters"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from contextlib import contextmanager
@@ -10,6 +11,9 @@ from sqlalchemy import text
 
 from ..sqlsplit import Statement
 from .base import DialectAdapter, RunLock, lock_identity, lock_key, lock_timeout_error
+
+#: A schema name that needs no quoting in ``search_path`` (and passes through libpq's options).
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
 class PostgreSQLAdapter(DialectAdapter):
@@ -33,6 +37,22 @@ class PostgreSQLAdapter(DialectAdapter):
 
     def drop_database_sql(self, name: str) -> str:
         return f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+
+    @classmethod
+    def url_for_schema(cls, url, schema: str):
+        """``search_path`` set when the session starts (libpq ``options``), not with ``SET``:
+        the ``RESET ALL`` after each script returns to it, so no script can move the tracking
+        table or the next script out of the tenant's schema."""
+        from ..errors import ConfigError
+
+        if not _SCHEMA_NAME.match(schema):
+            raise ConfigError(
+                f"The schema name {schema!r} is not a plain PostgreSQL identifier. Use lower-case "
+                "letters, digits and underscores (starting with a letter or underscore).")
+        before = url.query.get("options") or ""
+        before = " ".join(before) if isinstance(before, tuple) else before
+        options = f"{before} -csearch_path={schema}".strip()
+        return url.update_query_dict({"options": options})
 
     def table_name_limit(self, dialect) -> tuple[int | None, str]:
         """Bytes: NAMEDATALEN - 1, 63 unless the server was built otherwise (read on connecting)."""
@@ -141,9 +161,9 @@ class PostgreSQLAdapter(DialectAdapter):
 
     @contextmanager
     def run_lock(self, engine, name: str, timeout: float, on_wait=None):
-        key = lock_key(name)
         with self.connect(engine) as connection:
             _no_prepared_statements(connection)
+            key = lock_key(self._lock_name(connection, name))
             started, delay, told = time.monotonic(), 0.02, False
             # Waiting in a loop of short transactions, not in one blocking call: a
             # waiter then holds no server connection, which behind a small PgBouncer
@@ -169,6 +189,14 @@ class PostgreSQLAdapter(DialectAdapter):
                 yield lock
             finally:
                 _end_quietly(connection)
+
+    def _lock_name(self, connection, table: str) -> str:
+        """The tracking table with its schema: tenants in schemas of one database (each with
+        its own tracking table) migrate side by side. The table in ``public`` keeps the bare
+        name, the key every earlier lockgate took, so they still exclude each other."""
+        schema = self.tracking_schema(connection, table)
+        connection.rollback()
+        return table if schema == "public" else f"{schema}.{table}"
 
     def _try_lock(self, connection, key: int) -> bool:
         connection.execute(text("SELECT set_config('application_name', :me, true)"),
