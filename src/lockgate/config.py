@@ -40,7 +40,7 @@ _RESOURCE = re.compile(r"^[A-Za-z_][\w.]*:[^/\\]")
 KEYS = (
     "url", "package", "directory", "table", "legacy_table", "vcs",
     "schema_diff_cmd", "models", "setup_sql", "setup_metadata", "app",
-    "lock_timeout", "ddl_lock_timeout", "statement_timeout", "edit",
+    "lock_timeout", "ddl_lock_timeout", "statement_timeout", "edit", "lint_allow",
 )
 
 
@@ -63,6 +63,8 @@ class Settings:
     ddl_lock_timeout: float | None = None  # seconds
     statement_timeout: float | None = None  # seconds
     edit: bool = False
+    #: Lint rules silenced for the whole project (checked against the rules when lint runs).
+    lint_allow: tuple[str, ...] = ()
     config_file: Path | None = None
     here: Path = field(default_factory=Path.cwd)
     url_source: str | None = None
@@ -241,6 +243,14 @@ def parse_flag(value, key: str) -> bool:
     raise ConfigError(f"{key} = {value!r} is not true or false (yes/no, on/off, 1/0 work too).")
 
 
+def parse_names(value, key: str) -> tuple[str, ...]:
+    """Names separated by commas or blanks (``a, b c``), as a tuple; a list from TOML works too."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    names = tuple(n for n in re.split(r"[\s,]+", str(value).strip().strip("[]")) if n)
+    return tuple(n.strip("'\"") for n in names)
+
+
 def parse_duration_seconds(value, key: str) -> float | None:
     """Like :func:`parse_duration`, in seconds: what the settings keep and ``DBMigrator`` takes."""
     milliseconds = parse_duration(value, key)
@@ -249,7 +259,7 @@ def parse_duration_seconds(value, key: str) -> float | None:
 
 #: How each checked setting is turned from text into its value.
 _PARSERS = {"lock_timeout": parse_seconds, "ddl_lock_timeout": parse_duration_seconds,
-            "statement_timeout": parse_duration_seconds, "edit": parse_flag}
+            "statement_timeout": parse_duration_seconds, "edit": parse_flag, "lint_allow": parse_names}
 
 
 def normalise_url(url: str) -> str:

@@ -35,6 +35,8 @@ KEY_HELP = {
     "ddl_lock_timeout": "PostgreSQL `lock_timeout` for each script (e.g. `5s`); off by default",
     "statement_timeout": "PostgreSQL `statement_timeout` for each script (e.g. `10min`); off by default",
     "edit": "`true`: `add_script` opens `$VISUAL`/`$EDITOR` (only on a terminal)",
+    "lint_allow": "lint rule ids `lint` never reports for this project, e.g. `rename, drop` "
+                  "(see docs/howto/zero-downtime.md)",
 }
 
 

@@ -19,6 +19,7 @@ from ..terminal import colour_enabled
 from .arguments import (add_script_arguments, check_arguments, downgrade_arguments, json_arguments,
                         resolve_arguments, setup_arguments, test_arguments, upgrade_arguments)
 from .import_command import add_import_arguments, import_dialect, print_import
+from .lint_command import add_lint_arguments, print_lint
 from .context import make_migrator, open_migrator, report, settings_from_args, warn_discovery
 from .fleet_command import add_fleet_arguments, fleet
 from .progress import ProgressPrinter
@@ -226,6 +227,19 @@ def split(args: argparse.Namespace) -> int:
     return 0
 
 
+def lint(args: argparse.Namespace) -> int:
+    """Report statements that would lock or break a live database; exit 1 when there are any."""
+    from ..lint import lint_files, lint_project
+
+    settings = settings_from_args(args)
+    if args.scripts:
+        report = lint_files(args.scripts, settings, dialect=args.dialect, allow=args.allow)
+    else:
+        report = lint_project(settings, dialect=args.dialect, pending=args.pending, allow=args.allow)
+    print_lint(args, report)
+    return 0 if report.ok else 1
+
+
 def import_(args: argparse.Namespace) -> int:
     """Write scripts for another tool's migrations; with --mark-applied, mark what it applied."""
     from ..authoring.new_script import script_folder
@@ -274,6 +288,8 @@ COMMANDS: dict[str, Command] = {
               check_arguments),
     "split": (split, "preview how a .sql file is cut into statements; connects to nothing",
               add_split_arguments),
+    "lint": (lint, "report statements that would lock or break a live database (exit 1 when any); "
+                   "--sarif for code scanning", add_lint_arguments),
     "import": (import_, "turn Alembic revisions or yoyo migrations into scripts; --mark-applied adopts "
                         "a migrated database", add_import_arguments),
     "fleet": (fleet, "run upgrade, status, verify, check or downgrade --to on many databases or schemas, "

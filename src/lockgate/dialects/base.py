@@ -127,6 +127,9 @@ class DialectAdapter:
     asynchronous_commits = False
     #: Dialect name given to the SQL splitter.
     split_dialect = "default"
+    #: Which rules ``lockgate lint`` judges scripts by: "postgresql", "mysql", or any
+    #: other value for only the rules every database shares (renames and drops).
+    lint_rules = "shared"
     #: The keyword argument a driver takes for a connection timeout, by driver name.
     connect_timeout_args: dict[str, str] = {}
 

@@ -27,6 +27,7 @@ class MySQLAdapter(DialectAdapter):
     transactional_ddl = False
     display_name = "MySQL/MariaDB"
     split_dialect = "mysql"
+    lint_rules = "mysql"
     indexes_foreign_keys = True
     scratch = "server"
     connect_timeout_args = {"pymysql": "connect_timeout", "mysqldb": "connect_timeout",

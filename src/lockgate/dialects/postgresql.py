@@ -30,6 +30,7 @@ class PostgreSQLAdapter(DialectAdapter):
     name = "postgresql"
     display_name = "PostgreSQL"
     split_dialect = "postgresql"
+    lint_rules = "postgresql"
     asynchronous_commits = True
     scratch = "server"
     connect_timeout_args = {"psycopg": "connect_timeout", "psycopg2": "connect_timeout",
