@@ -28,10 +28,15 @@ def scripts_cell(result: TargetResult) -> str:
     return f"{result.done}/{result.total}"
 
 
-def target_line(result: TargetResult, width: int, colour: bool = False) -> str:
-    """One target: state, name, scripts done of total, time (and the error's start)."""
+def target_line(result: TargetResult, width: int, colour: bool = False, cut: bool = False) -> str:
+    """One target: state, name, scripts done of total, time (and the error's start).
+
+    :param cut: shorten a long name to ``width`` (its end, which tells tenants apart): the
+        live table does, a log line never does.
+    """
     state = paint(f"{result.state:<8}", _STYLE.get(result.state), colour)
-    line = f"{state} {result.name[:width]:<{width}}  {scripts_cell(result):>7}  {result.seconds:7.2f} s"
+    name = "..." + result.name[-(width - 3):] if cut and len(result.name) > width else result.name
+    line = f"{state} {name:<{width}}  {scripts_cell(result):>7}  {result.seconds:7.2f} s"
     if result.error:
         line += f"  {result.error[:100]}"
     return line.rstrip()
@@ -94,7 +99,7 @@ class FleetDisplay:
         failed = [r for r in results if r.state == FAILED]
         rows = (running + failed[-max(1, height // 3):])[:height - 2]
         header = paint(f"{'STATE':<8} {'TARGET':<{self.width}}  {'SCRIPTS':>7}  {'TIME':>9}", "bold", self.colour)
-        lines = [header] + [target_line(r, self.width, self.colour)[:shutil.get_terminal_size().columns]
+        lines = [header] + [target_line(r, self.width, self.colour, cut=True)[:shutil.get_terminal_size().columns]
                             for r in rows]
         lines.append(counts_line(results, time.monotonic() - self.started))
         with self.lock:
