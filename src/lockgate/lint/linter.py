@@ -61,11 +61,11 @@ def lint_files(paths: Iterable[str], settings: Settings, *, dialect: str | None 
         if not path.is_file() or path.suffix.lower() not in (".sql", ".py"):
             raise ConfigError(f"{name} is not a .sql or .py file. Give the paths of migration scripts, "
                               "or no path to lint the configured package or folder.")
-        groups.setdefault(path.resolve().parent, []).append(path.resolve())
+        groups.setdefault(path.resolve().parent, []).append(path)
     for folder, files in groups.items():
-        python = [f for f in files if f.suffix.lower() == ".py"]
+        python = [f.resolve() for f in files if f.suffix.lower() == ".py"]
         scripts = _scripts_in(folder, python) if python else []
-        sql = [_sql_file(f) for f in files if f.suffix.lower() == ".sql"]
+        sql = [_sql_file(f) for f in files if f.suffix.lower() == ".sql"]  # named as given
         linter.lint(scripts, replace(settings, package=None, directory=str(folder)), extra=sql)
     linter.report.findings.sort(key=lambda f: (f.path, f.line))
     return linter.report
