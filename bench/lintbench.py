@@ -12,6 +12,8 @@ median wall time of R runs, process start and imports included.
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,20 +47,24 @@ def write_scripts(folder: Path, n: int, template: str) -> None:
         (folder / f"{i:06d}_step_{i}.sql").write_text(template.format(i=i, p=max(i - 1, 1)), encoding="utf-8")
 
 
-def time_lint(folder: Path, dialect: str, runs: int) -> tuple[float, int]:
-    """Median seconds of ``lockgate lint``, and its number of findings."""
-    times, findings = [], 0
+def time_lint(folder: Path, dialect: str, runs: int) -> tuple[float, float, int]:
+    """Median wall and CPU (user + system) seconds of ``lockgate lint``, and its number of findings.
+
+    The CPU time does not grow when other processes share the machine; the wall time does.
+    """
+    times, cpu, findings = [], [], 0
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([str(BIN / "lockgate"), "--directory", str(folder), "lint", "--dialect", dialect,
                                "--json"], capture_output=True, text=True)
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if done.returncode not in (0, 1):
             raise SystemExit(f"lockgate lint failed (exit {done.returncode}): {done.stderr}")
-        import json
-
         findings = len(json.loads(done.stdout)["findings"])
-    return statistics.median(times), findings
+    return statistics.median(times), statistics.median(cpu), findings
 
 
 def main() -> None:
@@ -67,16 +73,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dialect", default="postgresql,mariadb")
     args = parser.parse_args()
-    print(f"| workload | scripts | statements | findings | lockgate lint (median of {args.runs}) |")
-    print("|---|---|---|---|---|")
+    print(f"| workload | scripts | statements | findings | wall (median of {args.runs}) | CPU |")
+    print("|---|---|---|---|---|---|")
     for dialect in args.dialect.split(","):
         template = TEMPLATES[dialect]
         with tempfile.TemporaryDirectory(prefix="lintbench_") as tmp:
             folder = Path(tmp)
             write_scripts(folder, args.n, template)
-            seconds, findings = time_lint(folder, dialect, args.runs)
+            seconds, cpu, findings = time_lint(folder, dialect, args.runs)
         statements = args.n * template.count(";")
-        print(f"| lint ({dialect}) | {args.n} | {statements} | {findings} | {seconds:.2f} s |")
+        print(f"| lint ({dialect}) | {args.n} | {statements} | {findings} | {seconds:.2f} s | {cpu:.2f} s |")
 
 
 if __name__ == "__main__":
