@@ -4,6 +4,7 @@
                         [--runs R] [--runs-large R] [--timeout S] [--budget S]
                         [--tools lockgate,floor,alembic,yoyo,split] [--split-mb 10]
                         [--load-mb 20] [--memory-mb 1024] [--memory-db sqlite]
+                        [--fleet-databases 100] [--fleet-memory 1000]
                         [--json results.json]
 
 Peers are optional and never installed by this script; for the full table:
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 import dataload
+import fleetbench
 import proc
 import stairbench
 import targets
@@ -517,6 +519,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--fixtures-tests", type=int, default=100, help="tests of the fixtures row (default 100)")
     ap.add_argument("--stairway-runs", type=int, default=1, help="runs per median of the stairway and "
                                                                  "fixtures rows (default 1)")
+    ap.add_argument("--fleet-databases", type=int,
+                    help="PostgreSQL databases of the fleet row (`lockgate fleet upgrade` against a shell loop "
+                         "of `lockgate upgrade`); 0 skips it (default 100; --quick: 0)")
+    ap.add_argument("--fleet-scripts", type=int, default=20, help="scripts per database of the fleet row")
+    ap.add_argument("--fleet-memory", type=int,
+                    help="SQLite files of the fleet memory row (peak RSS, --jobs 8); 0 skips it "
+                         "(default 1000; --quick: 0)")
     ap.add_argument("--json", help="write the results as JSON to this file")
     a = ap.parse_args(argv)
     defaults = {"runs": (1, 5), "runs_large": (1, 3), "timeout": (60, 1200), "budget": (30, 600),
@@ -530,6 +539,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.stairway_n = [int(x) for x in a.stairway_n.split(",") if x.strip()]
     if a.fixtures_n is None:
         a.fixtures_n = 0 if a.quick else 200
+    if a.fleet_databases is None:
+        a.fleet_databases = 0 if a.quick else 100
+    if a.fleet_memory is None:
+        a.fleet_memory = 0 if a.quick else 1000
     a.db = [x.strip() for x in a.db.split(",") if x.strip()]
     a.memory_db = [x.strip() for x in a.memory_db.split(",") if x.strip()]
     a.tools = [t.strip() for t in a.tools.split(",") if t.strip()]
@@ -550,6 +563,8 @@ def bench_database(kind: str, a: argparse.Namespace, env: dict, res: Results) ->
     if a.fixtures_n and "lockgate" in a.tools:
         stairbench.bench_fixtures(kind, a.fixtures_n, a.fixtures_tests, a.stairway_runs, Database(kind, env["tmp"]),
                                   env, res)
+    if kind == "postgresql" and a.fleet_databases and "lockgate" in a.tools:
+        fleetbench.bench_fleet(a.fleet_databases, a.fleet_scripts, 8, 1, env["tmp"], res)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -580,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
             for kind in [k for k in a.memory_db if k in reachable]:
                 guarded(res, f"memory on {kind}",
                         lambda: dataload.bench_memory(kind, Database(kind, tmp), env, a.memory_mb, res))
+        if a.fleet_memory and "lockgate" in a.tools:
+            guarded(res, "fleet memory", lambda: fleetbench.bench_memory(a.fleet_memory, 8, 2, tmp, res))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -587,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     checked = targets.check(res.rows)
     if a.stairway_n or a.fixtures_n:
         checked += stairbench.check(res.rows)
+    if a.fleet_databases or a.fleet_memory:
+        checked += fleetbench.check(res.rows)
     print(table(res.rows))
     print("\nTargets (issue 6), from the rows above:\n")
     print(targets.table(checked))
