@@ -301,6 +301,8 @@ def test_bad_input_is_a_clean_error_with_exit_2(tmp_path, capsys):
     assert_clean_error(cli(capsys, "lint", "--dialect", "postgresql", not_a_script), 2,
                        "helper.py is not a migration script")
     assert cli(capsys, "lint", "--dialect", "oracle", script).code == 2
+    assert_clean_error(cli(capsys, "lint", "--dialect", "postgresql", "--pending", script), 2,
+                       "cannot be combined with named files")
 
 
 def test_unparsable_statements_are_noted_not_judged(tmp_path, capsys):

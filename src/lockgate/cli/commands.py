@@ -19,7 +19,7 @@ from ..terminal import colour_enabled
 from .arguments import (add_script_arguments, check_arguments, downgrade_arguments, json_arguments,
                         resolve_arguments, setup_arguments, test_arguments, upgrade_arguments)
 from .import_command import add_import_arguments, import_dialect, print_import
-from .lint_command import add_lint_arguments, print_lint
+from .lint_command import add_lint_arguments, print_lint, run_lint
 from .context import make_migrator, open_migrator, report, settings_from_args, warn_discovery
 from .fleet_command import add_fleet_arguments, fleet
 from .progress import ProgressPrinter
@@ -229,13 +229,7 @@ def split(args: argparse.Namespace) -> int:
 
 def lint(args: argparse.Namespace) -> int:
     """Report statements that would lock or break a live database; exit 1 when there are any."""
-    from ..lint import lint_files, lint_project
-
-    settings = settings_from_args(args)
-    if args.scripts:
-        report = lint_files(args.scripts, settings, dialect=args.dialect, allow=args.allow)
-    else:
-        report = lint_project(settings, dialect=args.dialect, pending=args.pending, allow=args.allow)
+    report = run_lint(args, settings_from_args(args))
     print_lint(args, report)
     return 0 if report.ok else 1
 

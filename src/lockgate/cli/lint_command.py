@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..lint import LintReport
 
 DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
@@ -26,6 +27,19 @@ def add_lint_arguments(sub: argparse.ArgumentParser) -> None:
     output.add_argument("--json", action="store_true", help="print the findings as JSON")
     output.add_argument("--sarif", action="store_true",
                         help="print SARIF 2.1.0 for GitHub code scanning")
+
+
+def run_lint(args: argparse.Namespace, settings: Settings) -> LintReport:
+    """The named files' report, or the configured scripts' (all, or --pending)."""
+    from ..errors import ConfigError
+    from ..lint import lint_files, lint_project
+
+    if args.scripts and args.pending:
+        raise ConfigError("--pending lints the configured scripts the database has not applied; it cannot "
+                          "be combined with named files. Drop --pending, or the file names.")
+    if args.scripts:
+        return lint_files(args.scripts, settings, dialect=args.dialect, allow=args.allow)
+    return lint_project(settings, dialect=args.dialect, pending=args.pending, allow=args.allow)
 
 
 def print_lint(args: argparse.Namespace, report: LintReport) -> None:
