@@ -182,6 +182,32 @@ def test_mysql_rule_fires_on_the_danger_and_not_on_the_safe_form(tmp_path, diale
     assert lint_sql(tmp_path, good, dialect) == []
 
 
+REBUILD = """
+    CREATE TABLE _users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+    INSERT INTO _users_new (id, email) SELECT id, email FROM users;
+    DROP TABLE users;
+    ALTER TABLE _users_new RENAME TO users;
+    """
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mariadb", "postgresql"])
+def test_a_table_rebuilt_under_its_name_is_no_drop(tmp_path, dialect):
+    """SQLite's way to alter a table (and Alembic's batch mode): copy, drop, rename the copy."""
+    assert "drop" not in lint_sql(tmp_path, REBUILD, dialect)
+    assert "drop" in lint_sql(tmp_path, REBUILD.replace("RENAME TO users", "RENAME TO people"), dialect)
+
+
+def test_a_lock_timeout_set_through_set_config_counts(tmp_path):
+    sql = "SELECT set_config('lock_timeout', '5s', false);\nALTER TABLE users ADD COLUMN note text;"
+    assert lint_sql(tmp_path, sql) == []
+    assert lint_sql(tmp_path, sql.replace("'5s'", "'0'")) == ["missing-lock-timeout"]
+
+
+def test_renaming_an_index_is_no_rename_of_a_table(tmp_path):
+    assert lint_sql(tmp_path, "ALTER TABLE users RENAME INDEX a TO b, ALGORITHM=INPLACE, LOCK=NONE;",
+                    "mariadb") == []
+
+
 def test_sqlite_has_only_the_rules_every_database_shares(tmp_path):
     sql = "CREATE INDEX users_email ON users (email);\nALTER TABLE users RENAME COLUMN email TO mail;\n" \
           "ALTER TABLE users DROP COLUMN age;\nALTER TABLE users ADD COLUMN n int NOT NULL DEFAULT 0;\n"

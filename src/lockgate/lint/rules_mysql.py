@@ -81,6 +81,16 @@ class _Walk:
         self.script, self.mysql = script, mysql
         self.created: set[str] = set()
         self.found: list[Raw] = []
+        self.dropped: list[tuple[int, list[str]]] = []  # DROP TABLE, judged once the script is read
+        self.renamed_to: set[str] = set()
+
+    def finish(self) -> list[Raw]:
+        """The findings, with the drops of tables the script did not build again (a rebuild)."""
+        for index, names in self.dropped:
+            gone = [name for name in names if name not in self.created | self.renamed_to]
+            if gone:
+                self.found.append(("drop", index, f"DROP TABLE {', '.join(gone)}: code still running may read it."))
+        return self.found
 
     def statement(self, index: int, words: list[str]) -> None:
         head = [w for w in words[:3]]
@@ -89,20 +99,23 @@ class _Walk:
         elif head[:2] == ["DROP", "TABLE"] or head[:3] == ["DROP", "TEMPORARY", "TABLE"]:
             self._drop_tables(index, words)
         elif head[:2] == ["RENAME", "TABLE"]:
-            table = _table_after(words, 2)[0]
+            table, after = _table_after(words, 2)
+            self.renamed_to.add(_table_after(words, after + 1)[0])
             if table not in self.created:
                 self.found.append(("rename", index, f"RENAME TABLE {table} breaks code that uses the old name."))
         elif head[:1] == ["ALTER"] and "TABLE" in words[1:3]:
             table, after = _table_after(words, words.index("TABLE") + 1)
+            clauses = _clauses(words[after:])
+            self.renamed_to.update(_name(c[-1]) for c in clauses if c[:1] == ["RENAME"] and c[1:2] in (["TO"], ["AS"]))
             if table and table not in self.created:
-                self._alter(index, table, _clauses(words[after:]))
+                self._alter(index, table, clauses)
 
     def _drop_tables(self, index: int, words: list[str]) -> None:
         start = words.index("TABLE") + 1
         names = [_name(w) for w in words[start:] if w not in ("IF", "EXISTS", ",", ".", "CASCADE", "RESTRICT")]
         old = [n for n in names if n not in self.created]
         if old:
-            self.found.append(("drop", index, f"DROP TABLE {', '.join(old)}: code still running may read it."))
+            self.dropped.append((index, old))
 
     def _alter(self, index: int, table: str, clauses: list[list[str]]) -> None:
         options = {c[0]: c[-1] for c in clauses if len(c) >= 2 and c[0] in ("ALGORITHM", "LOCK")}
@@ -124,7 +137,7 @@ class _Walk:
 def _shared_rule(table: str, clause: list[str]) -> tuple[str, str] | None:
     """``rename`` or ``drop`` for one ALTER TABLE clause, on any database."""
     words = clause + ["", "", ""]
-    if words[0] == "RENAME":
+    if words[0] == "RENAME" and words[1] not in ("INDEX", "KEY"):
         what = "column " + _name(words[2]) if words[1] == "COLUMN" else "table"
         return "rename", f"Renaming {what} of {table} breaks code that uses the old name."
     if words[0] == "CHANGE":
@@ -153,4 +166,4 @@ def check(script: ScriptSQL, mysql: bool) -> list[Raw]:
         first = statement.text.lstrip()[:6].upper()
         if first.startswith(("ALTER", "DROP", "RENAM", "CREATE", "/*")):
             walk.statement(index, tokens(statement.text))
-    return walk.found
+    return walk.finish()

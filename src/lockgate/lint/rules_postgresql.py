@@ -71,6 +71,8 @@ class _Script:
         self.locking: list[tuple[int, str]] = []  # (statement index, what) of DDL on existing tables
         self.large_dml: list[tuple[int, str]] = []
         self.found: list[Raw] = []
+        self.dropped: list[tuple[int, list[str]]] = []  # DROP TABLE, judged once the script is read
+        self.renamed_to: set[str] = set()
 
     def existing(self, relation: dict | None) -> bool:
         return bool(relation) and relation["relname"] not in self.created  # type: ignore[index]
@@ -92,6 +94,8 @@ def check(script: ScriptSQL, run: RunState, notes: list[str]) -> list[Raw]:
     walk = _Script(script, run)
     for index, statement in enumerate(script.statements):
         if not _JUDGED.match(statement.text):
+            if _SET_CONFIG.search(statement.text):
+                walk.timeout = True
             continue
         try:
             nodes = parse(statement.text, script.emitted)
@@ -104,6 +108,10 @@ def check(script: ScriptSQL, run: RunState, notes: list[str]) -> list[Raw]:
             handler = _HANDLERS.get(kind)
             if handler is not None:
                 handler(walk, index, node, kind)
+    for index, names in walk.dropped:
+        gone = [name for name in names if name.rpartition(".")[2] not in walk.created | walk.renamed_to]
+        if gone:  # a table dropped and built again under its name (a rebuild) stays
+            walk.flag("drop", index, f"DROP TABLE {', '.join(gone)}: code still running may read it.")
     if script.transactional and walk.locking and walk.large_dml:
         (ddl_index, ddl), (dml_index, dml) = walk.locking[0], walk.large_dml[0]
         ddl_line = script.statements[ddl_index].line
@@ -113,6 +121,8 @@ def check(script: ScriptSQL, run: RunState, notes: list[str]) -> list[Raw]:
     return walk.found
 
 
+# A lock timeout set through a function: SELECT set_config('lock_timeout', '5s', false).
+_SET_CONFIG = re.compile(r"set_config\s*\(\s*'lock_timeout'\s*,\s*'(?!0')", re.IGNORECASE)
 #: Statements any rule reads start with one of these words (after comments); others are not parsed.
 _JUDGED = re.compile(r"(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:ALTER|CREATE|DROP|SET|UPDATE|DELETE|INSERT|REINDEX|WITH)\b",
                      re.IGNORECASE | re.DOTALL)
@@ -186,12 +196,14 @@ def _drop(walk: _Script, index: int, node: dict, kind: str) -> None:
         return
     old = [name for name in names if name.rpartition(".")[2] not in walk.created]
     if old:
-        walk.flag("drop", index, f"DROP TABLE {', '.join(old)}: code still running may read it.")
+        walk.dropped.append((index, old))
         walk.lock(index, f"DROP TABLE {', '.join(old)}")
 
 
 def _rename(walk: _Script, index: int, node: dict, kind: str) -> None:
     renaming = node.get("renameType")
+    if renaming == "OBJECT_TABLE":
+        walk.renamed_to.add(node.get("newname", ""))
     if renaming not in ("OBJECT_COLUMN", "OBJECT_TABLE") or not walk.existing(node.get("relation")):
         return
     table = _name(node["relation"])
