@@ -94,7 +94,7 @@ LAYERS = [
     ("command line", ["lockgate", "lockgate.__main__", "lockgate.cli", "lockgate.output", "lockgate.terminal",
                       "lockgate.reference"]),
     ("tools", ["lockgate.authoring", "lockgate.importers", "lockgate.schema", "lockgate.testing",
-               "lockgate.pytest_plugin", "lockgate.fleet",
+               "lockgate.pytest_plugin", "lockgate.fleet", "lockgate.lockreport",
                "lockgate.lint"]),
     ("library", ["lockgate.engine", "lockgate.quickread"]),
     ("run path", ["lockgate.run"]),

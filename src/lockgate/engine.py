@@ -27,7 +27,6 @@ from .tracking import APPLIED, AppliedScript, TrackingTable, applied_order, new_
 from .vcs import Revisions
 
 
-
 def _no_progress(event: str, script: Script | None, **info) -> None:
     pass
 
@@ -164,9 +163,10 @@ class DBMigrator:
             self._run(connection, lock, plan, UPGRADE, applied, result, resume=resume)
         return result
 
-    def rehearse(self, version=None, *, to=None) -> RunResult:
+    def rehearse(self, version=None, *, to=None, watch=None) -> RunResult:
         """Run the pending scripts in one transaction and roll it back: proof they apply.
 
+        :param watch: a :class:`~lockgate.run.lockwatch.LockWatch` reading each statement's locks.
         :raises LockgateError: on databases whose DDL commits implicitly, and for
             scripts that must run outside a transaction.
         :raises ScriptFailedError: when a pending script would fail.
@@ -179,8 +179,8 @@ class DBMigrator:
         scripts = self.scripts()
         with self._writing() as (lock, connection):
             with connection.begin():
+                lock.barrier(connection)  # first: it sets lock_timeout for itself, then back
                 self.adapter.begin_script(connection, timeouts=True)
-                lock.barrier(connection)
                 self._pin(connection)
                 applied = self.tracking.read(connection)
                 _refuse_unfinished(applied)
@@ -191,7 +191,7 @@ class DBMigrator:
                 if not plan:
                     result.message = nothing_to_do(scripts, applied, version, to)
                 self.tracking.ensure(connection, {s.version: s for s in scripts})
-                runner = self._runner(lock, plan, rehearsal=True)
+                runner = self._runner(lock, plan, rehearsal=True, watch=watch)
                 try:
                     for position, script in enumerate(plan, 1):
                         self.progress("start", script, direction=UPGRADE, out_of_order=False,
@@ -390,10 +390,10 @@ class DBMigrator:
         return applied, adopted, to_continue(scripts, stuck, journals, direction == UPGRADE,
                                              self.adapter.split_dialect)
 
-    def _runner(self, lock, plan, *, rehearsal: bool = False, warn=None) -> ScriptRunner:
+    def _runner(self, lock, plan, *, rehearsal: bool = False, warn=None, watch=None) -> ScriptRunner:
         return ScriptRunner(self.adapter, self.tracking, lock, run_id=self.run_id or new_run_id(),
                             revisions=Revisions(plan[0].folder if plan else None),
-                            progress=self.progress, rehearsal=rehearsal, warn=warn)
+                            progress=self.progress, rehearsal=rehearsal, warn=warn, watch=watch)
 
     def _warn(self, result: RunResult, message: str | None) -> None:
         if message:

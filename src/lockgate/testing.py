@@ -6,6 +6,10 @@
 * :func:`setup_equivalence`: the canonical schema (``schema.sql``) gives the
   same schema as running every script, the promise behind the two ways of
   ``set_up_migration``.
+* :func:`commute`: a merged branch's late scripts give the same schema
+  before and after the applied scripts they interleave with
+  (:mod:`lockgate.schema.commute`).
+
 
 Each check works on scratch databases made on the server of the URL it is
 given (a temporary file for SQLite) and dropped afterwards, so the target
@@ -234,6 +238,34 @@ def _compare(name: str, expected: Snapshot, found: Snapshot, expected_label: str
     return Step(name, FAILED, differences, detail)
 
 
+def commute(settings: Settings, url: str | URL | Engine | None = None, *,
+            always: bool = True) -> CheckReport | None:
+    """Apply each out-of-order pending script and each newer applied one in both orders; compare.
+
+    The target (``settings.url``) is only read, for which scripts it applied
+    and in what order. With ``always`` False, None when there is nothing to check.
+    """
+    from .engine import DBMigrator
+    from .schema.commute import MAX_PAIRS, check_commute
+
+    report = CheckReport("commute")
+    migrator = DBMigrator.from_settings(settings)
+    try:
+        found = check_commute(migrator, settings, url)
+    finally:
+        migrator.engine.dispose()
+    if not found.pairs and not always:
+        return None
+    if not found.pairs:
+        report.steps.append(Step("no pending script is older than an applied one", OK))
+    for pair in found.pairs:
+        report.steps.append(Step(pair.name, OK if pair.ok else FAILED, pair.differences, pair.detail))
+    if found.skipped:
+        report.steps.append(Step(f"{found.skipped} more pair(s), not checked (at most {MAX_PAIRS})",
+                                 "skipped"))
+    return report
+
+
 # -- a test's own database ------------------------------------------------------
 
 
@@ -315,7 +347,8 @@ def run_checks(settings: Settings, url: str | URL | Engine | None = None, *,
     :param settings: a :class:`~lockgate.config.Settings` naming the scripts, ``models``
         and the canonical schema.
     :param url: the server for the scratch databases; default ``settings.url``.
-    :param only: ``"stairway"``, ``"models"`` or ``"setup"``.
+    :param only: ``"stairway"``, ``"models"``, ``"setup"`` or ``"commute"`` (by default
+        commute runs only when pending scripts are older than applied ones).
     :raises ConfigError: when ``only`` asks for a check that is not configured.
     """
     from .errors import ConfigError
@@ -336,4 +369,7 @@ def run_checks(settings: Settings, url: str | URL | Engine | None = None, *,
         reports.append(head_matches_models(url, package, directory, models=settings.models, table=table))
     if only in (None, "setup") and setup is not None:
         reports.append(setup_equivalence(url, package, directory, setup=setup, table=table))
+    if only in (None, "commute"):
+        found = commute(settings, url, always=only == "commute")
+        reports += [found] if found is not None else []
     return reports

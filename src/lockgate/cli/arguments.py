@@ -26,6 +26,14 @@ def upgrade_arguments(sub: argparse.ArgumentParser) -> None:
                      help="refuse to run when applied scripts changed on disk")
     sub.add_argument("version", nargs="?", help="exactly this script")
     sub.add_argument("--to", metavar="VERSION", help="all pending scripts up to VERSION")
+    sub.add_argument("--locks", action="store_true",
+                     help="with --rehearse (PostgreSQL): the table locks each statement takes, what "
+                          "they block and for how long; on a scratch copy of the schema")
+    where = sub.add_mutually_exclusive_group()
+    where.add_argument("--on-target", action="store_true",
+                       help="with --locks: rehearse on the target database itself, not on a copy")
+    where.add_argument("--shadow-url", metavar="URL",
+                       help="with --locks: an empty database to build the copy of the schema in")
 
 
 def downgrade_arguments(sub: argparse.ArgumentParser) -> None:
@@ -56,7 +64,7 @@ def resolve_arguments(sub: argparse.ArgumentParser) -> None:
 
 
 def test_arguments(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--only", choices=("stairway", "models", "setup"),
+    sub.add_argument("--only", choices=("stairway", "models", "setup", "commute"),
                      help="run only this check (default: every configured check)")
 
 

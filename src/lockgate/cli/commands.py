@@ -56,12 +56,30 @@ def upgrade(args: argparse.Namespace) -> int:
             print(output.to_json([output.script_dict(s) for s in plan]) if args.json
                   else output.format_plan(plan, migrator.adapter))
         return 0
+    if args.locks or args.on_target or args.shadow_url:
+        return _locks(args, settings)
     if not (args.rehearse or args.version or args.to or args.verbose) and _nothing_to_do(args, settings):
         return 0
     with open_migrator(args, settings) as migrator:
         result = (migrator.rehearse(args.version, to=args.to) if args.rehearse
                   else migrator.upgrade(args.version, to=args.to, strict=args.strict))
     _print_run(args, result)
+    return 0
+
+
+def _locks(args: argparse.Namespace, settings: Settings) -> int:
+    """``upgrade --rehearse --locks``: the lock report of a rehearsal, on a copy unless --on-target."""
+    from ..errors import ConfigError
+    from ..lockreport import lock_report
+
+    if not (args.locks and args.rehearse):
+        raise ConfigError("--locks goes with --rehearse, and --on-target and --shadow-url with "
+                          "--locks: run `lockgate upgrade --rehearse --locks` (the locks are read "
+                          "inside a rehearsal, which is rolled back).")
+    with open_migrator(args, settings) as migrator:
+        found = lock_report(migrator, settings, on_target=args.on_target, shadow_url=args.shadow_url,
+                            version=args.version, to=args.to)
+    print(output.to_json(found.as_dict()) if args.json else found.format())
     return 0
 
 
@@ -199,7 +217,7 @@ def check(args: argparse.Namespace) -> int:
                    if s.script is not None] if args.json else []
     if args.json:
         print(output.to_json({"ok": found.ok, "pending": pending, "differences": found.differences,
-                              "models_checked": found.models_checked}))
+                              "models_checked": found.models_checked, "commute": found.commute}))
     else:
         print(format_check(found), file=sys.stdout if found.ok else sys.stderr)
     return 0 if found.ok else 1
@@ -275,7 +293,8 @@ COMMANDS: dict[str, Command] = {
                json_arguments),
     "resolve": (resolve, "settle a script a stopped run left unfinished: --applied or --reverted",
                 resolve_arguments),
-    "test": (test, "prove the scripts on scratch databases: stairway, models, canonical schema", test_arguments),
+    "test": (test, "prove the scripts on scratch databases: stairway, models, canonical schema, "
+                           "branch order", test_arguments),
     "add_script": (add_script, "create a new script (version, slug, template, models' delta) and add it "
                                "to git/hg", add_script_arguments),
     "check": (check, "for CI: fail when scripts are pending or the models differ from the scripts",

@@ -203,6 +203,17 @@ class DialectAdapter:
         """
         return None
 
+    def lock_reader(self):
+        """What reads the table locks a transaction holds, for ``upgrade --rehearse --locks``.
+
+        Returns an object with ``held(cursor)`` (``{(relation id, mode)}``),
+        ``relations(cursor, ids=None)`` (names by id), ``blocks(mode)``,
+        ``blocked(mode)`` and ``strength(mode)``; None (the default): the database cannot tell, as
+        SQLite (one lock on the whole file) and MariaDB/MySQL (whose DDL
+        commits, so no rehearsal can hold its locks) cannot.
+        """
+        return None
+
     def model_differences(self, connection, upgrade_ops):
         """Alembic's comparison of models and schema, without what this database cannot express."""
         return upgrade_ops

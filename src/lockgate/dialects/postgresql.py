@@ -77,6 +77,11 @@ class PostgreSQLAdapter(DialectAdapter):
 
         return read_fingerprints(connection)
 
+    def lock_reader(self):
+        from .locks_postgresql import PostgreSQLLockReader
+
+        return PostgreSQLLockReader()
+
     def reachability_hint(self, url) -> str:
         return self.server_hint(f"`pg_isready -h {url.host or 'localhost'} -p {url.port or 5432}`")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from contextlib import nullcontext
 
 from ..dialects.sink import ConnectionSink, DriverBatch, StatementFailed
 from ..errors import LockgateError, ScriptFailedError, TrackingConflictError
@@ -91,10 +92,12 @@ class ScriptRunner:
     :param run_id: this run's token, written into every row it writes.
     :param rehearsal: run inside the caller's transaction and commit nothing.
     :param warn: called with a sentence for the run's warnings (where a script resumes).
+    :param watch: a :class:`~lockgate.run.lockwatch.LockWatch` that reads the locks each
+        statement takes (a rehearsal's ``--locks``), or None.
     """
 
     def __init__(self, adapter, tracking, lock, *, run_id: str, revisions=None,
-                 progress=None, rehearsal: bool = False, warn=None):
+                 progress=None, rehearsal: bool = False, warn=None, watch=None):
         self.adapter = adapter
         self.tracking = tracking
         self.lock = lock
@@ -103,6 +106,7 @@ class ScriptRunner:
         self.progress = progress
         self.rehearsal = rehearsal
         self.warn = warn or (lambda message: None)
+        self.watch = watch
         self._writes: TrackingWrites | None = None
         self.resume: Mark | None = None
         self._batch: DriverBatch | None = None
@@ -157,7 +161,8 @@ class ScriptRunner:
                 else:
                     sink.write(writes.insert(script, None, state=STARTED, vcs_revision=self._revision(script))
                                if direction == UPGRADE else writes.start_revert(script.version))
-            body.run(connection, sink, direction, effects, self.adapter, statements)
+            with (self.watch.script(script, connection, sink) if self.watch else nullcontext(sink)) as watched:
+                body.run(connection, watched, direction, effects, self.adapter, statements)
             for sql in self.adapter.script_epilogue(last):
                 sink.execute(Statement(sql, 0))
             elapsed = _ms(started)

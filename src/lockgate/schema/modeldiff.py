@@ -39,10 +39,12 @@ class CheckResult:
     pending: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     models_checked: bool = False
+    #: Pairs of a merged branch's script and an applied one that give different schemas by order.
+    commute: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.pending and not self.differences
+        return not self.pending and not self.differences and not self.commute
 
 
 def _require_alembic() -> None:
@@ -240,9 +242,13 @@ def _show(value) -> str:
 
 
 def check(migrator, settings, *, shadow_url=None) -> CheckResult:
-    """Pending scripts on the target database, and differences between models and scripts."""
+    """Pending scripts on the target database, differences between models and scripts, and
+    out-of-order pending scripts whose order changes the schema (:mod:`lockgate.schema.commute`)."""
+    from .commute import check_commute, format_pairs
+
     result = CheckResult()
     result.pending = [f"{s.version} ({s.title}) is not applied" for s in migrator.status().pending]
+    result.commute = format_pairs(check_commute(migrator, settings))
     if settings.models:
         result.models_checked = True
         result.differences = schema_delta(settings, shadow_url=shadow_url).differences
@@ -260,6 +266,11 @@ def format_check(result: CheckResult) -> str:
         lines.append(f"The models differ from the schema the scripts produce in {n} "
                      f"way{'s' if n != 1 else ''} (run `lockgate add_script TITLE` to write the script):")
         lines += [f"  - {d}" for d in result.differences]
+    if result.commute:
+        lines.append("Scripts from a merged branch give a different schema depending on their order "
+                     "(the target runs them after newer applied scripts; a new database in version "
+                     "order):")
+        lines += [f"  - {c}" for c in result.commute]
     if result.ok:
         lines.append("OK: no pending scripts" + (", and the models match the scripts." if result.models_checked
                                                  else "; no `models` configured, so models were not compared."))

@@ -109,3 +109,29 @@ def _execute_admin(admin, url, statement: str, verb: str) -> None:
             "CREATE and DROP on MariaDB), or for add_script and check pass --shadow-url with "
             "the URL of an empty database to use instead."
         ) from None
+
+
+def replay(migrator, versions: list[str]) -> None:
+    """Apply exactly ``versions``, in that order, to the (scratch) database of ``migrator``.
+
+    Brings a scratch database to a target's history: the order the target
+    applied its scripts in, a merged branch's late script included. Where the
+    history is every script up to its newest, in version order, it is one run.
+
+    :raises ConfigError: naming versions that have no script any more.
+    """
+    from ..errors import ConfigError
+
+    on_disk = [s.version for s in migrator.scripts()]
+    missing = [v for v in versions if v not in on_disk]
+    if missing:
+        raise ConfigError(
+            f"Script {', '.join(missing[:5])} {'is' if len(missing) == 1 else 'are'} applied on the "
+            "database but no longer among the scripts, so a scratch copy of its schema cannot be "
+            "built. Restore the file(s) (e.g. from version control).")
+    if on_disk[:len(versions)] == list(versions):
+        if versions:
+            migrator.upgrade(to=versions[-1])
+        return
+    for version in versions:
+        migrator.upgrade(version)
