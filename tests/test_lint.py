@@ -366,6 +366,8 @@ def test_the_example_project(capsys, monkeypatch):
                      ("201008151030_tags_and_names.py", 9, "missing-lock-timeout")]
     with_timeout = cli(capsys, "-c", EXAMPLE_INI, "--ddl-lock-timeout", "5s", "lint", "--dialect", "postgresql")
     assert with_timeout.code == 0, with_timeout
+    for_mariadb = cli(capsys, "-c", EXAMPLE_INI, "lint", "--dialect", "mariadb")
+    assert for_mariadb.code == 0, for_mariadb
 
 
 def test_the_split_corpus(capsys):
