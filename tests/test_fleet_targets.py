@@ -310,3 +310,67 @@ def test_the_python_api(tmp_path, scripts):
     assert json.loads(json.dumps(result.as_dict()))["counts"] == {"ok": 4, "failed": 0, "skipped": 0}
     with pytest.raises(lockgate.ConfigError, match="lock_timeout"):
         lockgate.Fleet(urls, directory=str(scripts), lock_timeout="soon")
+
+
+@pytest.mark.postgresql
+def test_each_schema_has_its_own_run_lock(postgresql_url, scripts):
+    """A migration holding tenant_a's lock holds up tenant_a only; public keeps the key it always had."""
+    from lockgate.dialects.base import lock_key
+
+    execute(postgresql_url, "CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b")
+    targets = [Target(f"tenant_{s}", url=postgresql_url, schema=f"tenant_{s}") for s in "ab"]
+    holder = sa.create_engine(postgresql_url, poolclass=NullPool)
+    with holder.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key('tenant_a.lockgate_versions')})")
+        result = Fleet(targets, directory=str(scripts), lock_timeout=1).upgrade(jobs=2)
+        connection.rollback()
+    held, free = result.results
+    assert (held.state, held.exit_code, free.state) == ("failed", 4, "ok")
+    assert "Waited" in held.error and "migration lock" in held.error
+    assert versions(postgresql_url, "tenant_a") == [] and versions(postgresql_url, "tenant_b") == ["1", "2"]
+
+    with holder.connect() as connection:  # the public schema's lock is not the tenants'
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key('lockgate_versions')})")
+        result = Fleet(targets[:1], directory=str(scripts), lock_timeout=1).upgrade()
+        connection.rollback()
+    holder.dispose()
+    assert result.ok and versions(postgresql_url, "tenant_a") == ["1", "2"]
+
+
+def test_an_interrupted_fleet_stops_between_scripts_and_still_writes_its_report(tmp_path, make_scripts):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    scripts = make_scripts({
+        "1_slow.py": f"""
+            import os, time, uuid
+
+            def upgrade(connection):
+                open(os.path.join({str(marks)!r}, uuid.uuid4().hex), "w").close()
+                time.sleep(2)
+            """,
+        "2_create_b.sql": "CREATE TABLE b (id INTEGER);\n",
+    })
+    urls = sqlite_urls(tmp_path, 4)
+    targets = write_lines(tmp_path, urls)
+    report = tmp_path / "report.json"
+    lockgate = os.path.join(os.path.dirname(sys.executable), "lockgate")
+    process = subprocess.Popen([lockgate, "fleet", "upgrade", "--targets", str(targets), "--directory",
+                                str(scripts), "--jobs", "2", "--report", str(report)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, out + err
+    found = json.loads(report.read_text(encoding="utf-8"))
+    assert found["stopped"] == "interrupted"
+    assert [t["state"] for t in found["targets"]] == ["failed", "failed", "skipped", "skipped"]
+    assert "Interrupted before script 2" in found["targets"][0]["error"]
+    assert [versions(u) for u in urls] == [["1"], ["1"], [], []]

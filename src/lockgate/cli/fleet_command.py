@@ -52,7 +52,7 @@ def add_fleet_arguments(sub: argparse.ArgumentParser) -> None:
 def fleet(args: argparse.Namespace) -> int:
     """Run the action on the targets; exit 1 when any target did not succeed."""
     from ..fleet import Fleet
-    from ..fleet.report import names_to_retry, write_report
+    from ..fleet.report import FleetResult, names_to_retry, write_report
     from ..fleet.targets import parse_shard, take_shard
 
     settings = settings_from_args(args)
@@ -69,8 +69,12 @@ def fleet(args: argparse.Namespace) -> int:
     try:
         result = runner.run(args.action, jobs=args.jobs, canary=args.canary, fail_fast=args.fail_fast,
                             to=args.to, on_event=display.event)
-    finally:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the running targets finished; keep what is known
         display.end()
+        if args.report and runner.results:
+            write_report(FleetResult(args.action, runner.results, stopped="interrupted"), args.report)
+        raise
+    display.end()
     if args.report:
         write_report(result, args.report)
     if args.json:

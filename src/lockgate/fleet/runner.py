@@ -29,6 +29,12 @@ EventHook = Callable[[str, TargetResult], None]
 ERROR_CHARS = 1500
 
 
+class FleetInterrupted(LockgateError):
+    """The fleet was interrupted (Ctrl-C, SIGTERM): this target stopped before its next script."""
+
+    exit_code = 130
+
+
 class Fleet:
     """Many databases migrated with the same scripts.
 
@@ -56,6 +62,8 @@ class Fleet:
         # Every target's settings are made (and so checked) before any target connects.
         self.settings = [self._settings_for(t) for t in self.targets]
         self.results: list[TargetResult] = []
+        #: Set on Ctrl-C: running targets stop before their next script.
+        self.interrupted = threading.Event()
 
     def _settings_for(self, target: Target) -> Settings:
         own = self.base
@@ -138,8 +146,9 @@ class Fleet:
             try:
                 for future in as_completed(futures):
                     future.result()
-            except BaseException:  # Ctrl-C: the running targets finish, no other starts
+            except BaseException:  # Ctrl-C: no target starts, running ones stop before their next script
                 stop.set()
+                self.interrupted.set()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
 
@@ -153,7 +162,7 @@ class Fleet:
         emit("start", result)
         started = time.monotonic()
         try:
-            _perform(command, settings, result, to)
+            _perform(command, settings, result, to, self.interrupted)
         except Exception as exc:  # every failure is this target's, told in its result
             _fail(result, exc, settings.url)
         result.seconds = time.monotonic() - started
@@ -168,12 +177,17 @@ def _no_event(event: str, result: TargetResult) -> None:
     pass
 
 
-def _perform(command: str, settings: Settings, result: TargetResult, to: str | None) -> None:
+def _perform(command: str, settings: Settings, result: TargetResult, to: str | None,
+             interrupted: threading.Event) -> None:
     """One command on one target, with a migrator of its own, disposed of at the end."""
     from ..engine import DBMigrator
     from ..run.planning import verify
 
     def progress(event: str, script, **info) -> None:
+        if event == "start" and interrupted.is_set():
+            raise FleetInterrupted(
+                f"Interrupted before script {script.version} ({script.title}); the scripts before it "
+                "stay applied. Run the fleet again (with --only-failed) to finish.")
         if event == "start":
             result.total, result.done = info.get("total"), info.get("position", 1) - 1
         elif event == "done":
