@@ -36,7 +36,8 @@ def target_line(result: TargetResult, width: int, colour: bool = False, cut: boo
     """
     state = paint(f"{result.state:<8}", _STYLE.get(result.state), colour)
     name = "..." + result.name[-(width - 3):] if cut and len(result.name) > width else result.name
-    line = f"{state} {name:<{width}}  {scripts_cell(result):>7}  {result.seconds:7.2f} s"
+    seconds = time.monotonic() - result.started if result.state == RUNNING else result.seconds
+    line = f"{state} {name:<{width}}  {scripts_cell(result):>7}  {seconds:7.2f} s"
     if result.error:
         line += f"  {result.error[:100]}"
     return line.rstrip()

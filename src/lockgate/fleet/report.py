@@ -38,6 +38,8 @@ class TargetResult:
     exit_code: int = 0
     #: What the command found: versions applied, pending, changed...
     detail: dict[str, Any] = field(default_factory=dict)
+    #: When it started (``time.monotonic()``), for the time of a target still running.
+    started: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "where": self.where, "state": self.state,

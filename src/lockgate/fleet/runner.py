@@ -158,9 +158,9 @@ class Fleet:
             result.state = SKIPPED
             emit("finish", result)
             return
+        result.started = started = time.monotonic()
         result.state = RUNNING
         emit("start", result)
-        started = time.monotonic()
         try:
             _perform(command, settings, result, to, self.interrupted)
         except Exception as exc:  # every failure is this target's, told in its result
