@@ -16,7 +16,8 @@ Fixtures, each on a fresh scratch database (dropped after the test):
 
 The scripts run once per session and version: the first test that needs
 version V builds a template database, and every test gets a copy of it
-(:mod:`lockgate.schema.templates`), built again when a script changes. Each
+(:mod:`lockgate.schema.templates`; on PostgreSQL a copy whose test only
+added rows is emptied back for the next test), built again when a script changes. Each
 process (each pytest-xdist worker) has its own templates and names.
 
 Options: ``--lockgate-url`` (else ``LOCKGATE_TEST_URL``, else SQLite in a

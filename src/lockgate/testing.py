@@ -10,7 +10,6 @@
   before and after the applied scripts they interleave with
   (:mod:`lockgate.schema.commute`).
 
-
 Each check works on scratch databases made on the server of the URL it is
 given (a temporary file for SQLite) and dropped afterwards, so the target
 database itself is never touched. Each returns a :class:`CheckReport`.
@@ -279,27 +278,49 @@ class FreshDatabase:
     """
 
     def __init__(self, templates: MigratedTemplates):
-        from sqlalchemy import event
-
-        from .database import create_engine_from_settings
-        from .engine import DBMigrator
-
         self.templates = templates
-        self.url = templates.new_url()
+        self.url: URL | None = None
         self.made = False
-        self.engine = create_engine_from_settings(self.url.render_as_string(hide_password=False),
-                                                  templates.settings.engine_options)
-        event.listen(self.engine, "do_connect", self._make_empty)
-        self.migrator = DBMigrator.from_settings(templates.settings, engine=self.engine)
+        self._engine: Engine | None = None
+        self._migrator: DBMigrator | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine on this test's database (named now, made on first connection if nothing else made it)."""
+        if self._engine is None:
+            from sqlalchemy import event
+
+            from .database import create_engine_from_settings
+
+            if self.url is None:
+                self.url = self.templates.new_url()
+            self._engine = create_engine_from_settings(self.url.render_as_string(hide_password=False),
+                                                       self.templates.settings.engine_options)
+            event.listen(self._engine, "do_connect", self._make_empty)
+        return self._engine
+
+    @property
+    def migrator(self) -> DBMigrator:
+        if self._migrator is None:
+            from .engine import DBMigrator
+
+            self._migrator = DBMigrator.from_settings(self.templates.settings, engine=self.engine)
+        return self._migrator
 
     def _make_empty(self, *_connect_args) -> None:
-        if not self.made:
+        if not self.made and self.url is not None:
             self.templates.create_empty(self.url)
             self.made = True
 
     def migrate_to(self, version: str | int | None) -> Engine:
         """The engine, with the scripts up to ``version`` (None: all) applied."""
         key = None if version is None else str(version)
+        if self._engine is None:  # nothing holds this database's name yet: a kept copy will do
+            self.url = self.templates.checkout(key)
+            self.made = True
+            self._engine = self.templates.engine_for(self.url)
+            return self._engine
+        assert self.url is not None
         if self.made and not self._untouched():
             self.migrator.upgrade() if key is None else self.migrator.upgrade(to=key)
             return self.engine
@@ -319,10 +340,12 @@ class FreshDatabase:
             return not inspector.get_table_names() and not inspector.get_view_names()
 
     def drop(self) -> None:
-        """Drop the database, if it was made (on a server, while the next test runs)."""
-        self.engine.dispose()
-        if self.made:
-            self.templates.drop_later(self.url)
+        """Give the database back: kept for the next test where it can be reset, else dropped (on a server,
+        while the next test runs)."""
+        if self._engine is not None:
+            self._engine.dispose()
+        if self.made and self.url is not None:
+            self.templates.give_back(self.url)
             self.made = False
 
 

@@ -235,6 +235,15 @@ class DialectAdapter:
         """
         return None
 
+    def database_resetter(self):
+        """How a used copy of a scratch database is put back as it was copied, where that beats a new copy.
+
+        Returns an object with ``take_state(connection)`` and ``reset(connection,
+        state)`` (the new state, or None when only a new copy will do); None
+        (the default): copies are dropped after each test.
+        """
+        return None
+
     def drop_database_sql(self, name: str) -> str:
         """How a scratch database is dropped, even while something is still connected."""
         return f"DROP DATABASE IF EXISTS {name}"

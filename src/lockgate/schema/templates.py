@@ -7,6 +7,11 @@ template database; every test after it gets a copy: a file copy on SQLite,
 ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, a replay of the template's
 catalog and rows on MariaDB/MySQL (the adapter's ``database_copier``).
 
+On PostgreSQL a copy a test is done with is not dropped when the test only
+added rows: it is emptied back to the template's state (the adapter's
+``database_resetter``, far quicker than a new copy on a server that syncs to
+disk) and handed to the next test that asks for the same version.
+
 Templates are keyed by the scripts' checksums: when a script changes (its
 files' sizes or times say so, then its checksum), the session's templates are
 dropped and built again on next use. Copies and templates are dropped when
@@ -54,6 +59,11 @@ class MigratedTemplates:
         self.counter = 0
         self.templates: dict[str | None, Any] = {}
         self.copiers: dict[str | None, Any] = {}
+        self.resetter = self.adapter.database_resetter()
+        self.baselines: dict[str | None, Any] = {}      # version -> the template's state, copied with it
+        self.spares: dict[str | None, list[tuple[URL, Any]]] = {}  # version -> reset copies and their states
+        self.issued: dict[str, tuple[str | None, Any]] = {}        # copy -> its version and state when handed out
+        self.engines: dict[str, Any] = {}  # copy -> its engine, kept with it: made and set up once
         self.signature: tuple | None = None
         self.checksum = ""
         self.folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX) if self.adapter.scratch == "file" else None
@@ -67,9 +77,59 @@ class MigratedTemplates:
         self.counter += 1
         return self._url(f"{SCRATCH_PREFIX}{self.token}_{self.counter}")
 
+    def checkout(self, version: str | None) -> URL:
+        """A database that is a copy of the template at ``version``: a reset spare, or a new copy."""
+        self._invalidate_if_changed()
+        spares = self.spares.get(version)
+        if spares:
+            url, state = spares.pop()
+            self.issued[str(url.database)] = (version, state)
+            return url
+        url = self.new_url()
+        self.copy_to(url, version)
+        return url
+
+    def give_back(self, url: URL) -> None:
+        """The test using ``url`` is over: keep the copy for the next test if it can be reset, else drop it."""
+        version, state = self.issued.pop(str(url.database), (None, None))
+        if state is not None and (fresh := self._reset(url, state)) is not None:
+            self.spares.setdefault(version, []).append((url, fresh))
+        else:
+            self.drop_later(url)
+
+    def engine_for(self, url: URL):
+        """The engine of the copy at ``url``, which stays with the copy while it is reused."""
+        engine = self.engines.get(str(url.database))
+        if engine is None:
+            from ..database import create_engine_from_settings
+
+            engine = self.engines[str(url.database)] = create_engine_from_settings(
+                url.render_as_string(hide_password=False), self.settings.engine_options)
+        return engine
+
+    def _reset(self, url: URL, state: Any) -> Any:
+        """The copy's new state once reset, its one connection left in its engine's pool; None: drop it."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        engine = self.engine_for(url)
+        engine.dispose()  # whatever the test left in the pool, with its session's temporary tables
+        try:
+            with engine.begin() as connection:
+                fresh = self.resetter.reset(connection, state)
+                if fresh is None:
+                    connection.rollback()
+        except SQLAlchemyError:  # held by a connection the test left open, or the like: a new copy will do
+            fresh = None
+        if fresh is None:
+            self.engines.pop(str(url.database), None)
+            engine.dispose()
+        return fresh
+
     def copy_to(self, url: URL, version: str | None) -> None:
         """Make the database of ``url`` (which must not exist) a copy of the template at ``version``."""
         template = self.template(version)
+        if self.resetter is not None and self.baselines.get(version) is not None:
+            self.issued[str(url.database)] = (version, self.baselines[version])
         if self.folder is not None:
             shutil.copyfile(str(template.database), str(url.database))
             return
@@ -100,6 +160,9 @@ class MigratedTemplates:
 
     def drop(self, url: URL) -> None:
         """Drop the database of ``url`` if it exists."""
+        engine = self.engines.pop(str(url.database), None)
+        if engine is not None:
+            engine.dispose()
         if self.folder is not None:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{url.database}{suffix}").unlink(missing_ok=True)
@@ -125,7 +188,11 @@ class MigratedTemplates:
                 self._dropper.finish()
             for template in self.templates.values():
                 self.drop(template)
+            for spares in self.spares.values():
+                for url, _ in spares:
+                    self.drop(url)
         finally:
+            self.spares.clear()
             self.templates.clear()
             if self._admin is not None:
                 self._admin.dispose()
@@ -144,6 +211,7 @@ class MigratedTemplates:
             self.create_empty(template)
             try:
                 self._migrate(template, version)
+                self.baselines[version] = self._state(template)
             except BaseException:
                 self.drop(template)  # never a half-migrated template
                 raise
@@ -162,6 +230,21 @@ class MigratedTemplates:
         finally:
             engine.dispose()  # PostgreSQL copies a template only while no one is connected to it
 
+    def _state(self, url: URL) -> Any:
+        """The template's state, which every copy of it starts from (None: copies are never reset)."""
+        if self.resetter is None:
+            return None
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(url, poolclass=NullPool)  # closed before any copy: the server insists
+        try:
+            with engine.connect() as connection:
+                state = self.resetter.take_state(connection)
+        finally:
+            engine.dispose()
+        return state if state.reusable else None
+
     def _invalidate_if_changed(self) -> None:
         signature = self._file_signature()
         if signature is not None and signature == self.signature:
@@ -171,6 +254,8 @@ class MigratedTemplates:
         if checksum != self.checksum:
             self.checksum = checksum
             stale, self.templates, self.copiers = list(self.templates.values()), {}, {}
+            stale += [url for spares in self.spares.values() for url, _ in spares]
+            self.spares, self.baselines = {}, {}
             for template in stale:
                 self.drop(template)
 
