@@ -374,3 +374,17 @@ def test_an_interrupted_fleet_stops_between_scripts_and_still_writes_its_report(
     assert [t["state"] for t in found["targets"]] == ["failed", "failed", "skipped", "skipped"]
     assert "Interrupted before script 2" in found["targets"][0]["error"]
     assert [versions(u) for u in urls] == [["1"], ["1"], [], []]
+
+
+def test_a_target_may_be_an_ini_file_with_its_own_url_and_scripts(capsys, tmp_path, scripts, make_scripts):
+    other = make_scripts({"7_only_here.sql": "CREATE TABLE seven (id INTEGER);\n"})
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "app.ini").write_text(
+        f"[lockgate]\nsqlalchemy.url = sqlite:///legacy.sqlite\ndirectory = {other}\n", encoding="utf-8")
+    plain = sqlite_urls(tmp_path, 1)[0]
+    targets = write_lines(tmp_path, [plain, "legacy/app.ini name=legacy"])
+    result = cli(capsys, "fleet", "upgrade", "--targets", targets, "--directory", scripts, "--json")
+    assert result.code == 0, result
+    assert [(t["name"], t["versions"]) for t in result.json()["targets"]] == [
+        (plain.removeprefix("sqlite:///"), ["1", "2"]), ("legacy", ["7"])]
+    assert versions(f"sqlite:///{tmp_path / 'legacy' / 'legacy.sqlite'}") == ["7"]
