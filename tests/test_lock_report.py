@@ -214,3 +214,35 @@ def test_sqlite_says_it_cannot_tell(sqlite_url, make_scripts, capsys):
 
 def test_mariadb_says_it_cannot_tell(mariadb_url, make_scripts, capsys):
     _refused(mariadb_url, make_scripts({**BASE, **PENDING}), capsys)
+
+
+def test_what_each_mode_blocks_is_read_off_the_conflict_table():
+    from lockgate.dialects.locks_postgresql import CONFLICTS, MODES, blocked, blocks
+
+    # PostgreSQL's table is symmetric: a mode that waits for another is waited for by it.
+    assert all((b in CONFLICTS[a]) == (a in CONFLICTS[b]) for a in MODES for b in MODES)
+    assert {mode: blocks(mode) for mode in MODES} == {
+        "AccessShareLock": "neither reads nor writes",
+        "RowShareLock": "neither reads nor writes",
+        "RowExclusiveLock": "neither reads nor writes",
+        "ShareUpdateExclusiveLock": "neither reads nor writes",
+        "ShareLock": "writes",
+        "ShareRowExclusiveLock": "writes",
+        "ExclusiveLock": "writes",
+        "AccessExclusiveLock": "reads and writes",
+    }
+    assert blocked("ShareUpdateExclusiveLock") == ["VACUUM/ANALYZE", "CREATE INDEX", "CREATE TRIGGER",
+                                                   "ALTER TABLE/DROP"]
+    assert blocked("AccessShareLock") == ["ALTER TABLE/DROP"]
+
+
+def test_a_statement_that_blocks_neither_reads_nor_writes_says_so(postgresql_url, make_scripts, capsys):
+    scripts = make_scripts({**BASE, "2_stats.sql": "ALTER TABLE users ALTER COLUMN name SET STATISTICS 200;\n"})
+    with engine_for(postgresql_url) as engine:
+        DBMigrator(engine, directory=scripts).upgrade("1")
+    r = cli(capsys, "--url", postgresql_url, "--directory", scripts, "upgrade", "--rehearse", "--locks",
+            "--json")
+    assert r.code == 0, r
+    [lock] = r.json()["scripts"][0]["statements"][0]["locks"]
+    assert (lock["mode"], lock["blocks"]) == ("ShareUpdateExclusiveLock", "neither reads nor writes")
+    assert "INSERT/UPDATE/DELETE" not in lock["blocked"] and "VACUUM/ANALYZE" in lock["blocked"]
