@@ -6,7 +6,7 @@ operations that SQLite must run on the live table) inside the package, with
 an ``alembic.ini`` whose ``script_location`` is relative to the working
 folder. MLflow creates its first tables from its own models before running
 Alembic, so both databases start from those. Runs where ``mlflow-skinny`` is
-installed (``pip install mlflow-skinny``), and is skipped elsewhere.
+installed (``pip install -e '.[test,projects]'``, as CI does), and is skipped elsewhere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from clihelpers import cli, isolated_cli
 from helpers import engine_for
 from lockgate.schema.snapshot import render_diff, take_snapshot
 
-migrations = pytest.importorskip("mlflow.store.db_migrations", reason="mlflow-skinny is not installed")
+migrations = pytest.importorskip("mlflow.store.db_migrations", reason="mlflow-skinny is not installed (pip install -e '.[test,projects]')")
 initial_models = pytest.importorskip("mlflow.store.tracking.dbmodels.initial_models")
 
 # MLflow's own models warn of SQLAlchemy deprecations, which this suite otherwise makes errors.
