@@ -294,7 +294,11 @@ def test_a_failed_statement_is_named_by_the_next_run(mariadb_url, make_scripts):
     with pytest.raises(ScriptFailedError) as failed:
         DBMigrator(engine, directory=folder).upgrade()
     assert failed.value.partial
-    assert scalar(engine, f"SELECT journal FROM {TRACKING} WHERE version = '2'") == "failed 4 3"
+    journal = scalar(engine, f"SELECT journal FROM {TRACKING} WHERE version = '2'")
+    assert journal.split()[:3] == ["failed", "4", "3"]
+    # A row written before the failed mark kept its digest: a person settles it.
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE {TRACKING} SET journal = 'failed 4 3' WHERE version = '2'")
     with pytest.raises(HalfMigratedError) as caught:
         DBMigrator(engine, directory=folder).upgrade()
     message = str(caught.value)
@@ -355,6 +359,8 @@ def test_a_table_of_format_2_gains_the_journal_in_place(db_url, make_scripts):
     ("ALTER TABLE t ADD COLUMN c varchar(9) DEFAULT '-- /*', DROP d",
      [("column", None, "t", "c", True), ("column", None, "t", "d", False)]),
     ("DROP TABLE t", [("table", None, "t", None, False)]),
+    ("CREATE TABLE Ünï_€$9.ßx (a int)", [("table", "Ünï_€$9", "ßx", None, True)]),
+    ("DROP INDEX ix ON t\U0001F600", []),  # unquoted names stop at U+FFFF
     ("CREATE UNIQUE INDEX ix ON t (a)", [("index", None, "t", "ix", True)]),
     ("DROP INDEX ix ON db.t", [("index", "db", "t", "ix", False)]),
     ("ALTER TABLE t ADD COLUMN c int DEFAULT 1, ADD d varchar(3)",

@@ -109,6 +109,12 @@ def explain_failure(exc: ScriptFailedError, migrator: DBMigrator, command: str) 
         text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
                  "statements before the failing one stay applied. Check the schema, undo them "
                  "by hand, then run setup again.")
+    elif getattr(exc, "resumable", False):
+        text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
+                 f"statements before the failing one that had committed stay applied; the script is "
+                 f"recorded as {journal}, with how far it got. Fix the failing statement in the file "
+                 f"(leave the statements before it as they are) and run {again} again: it continues "
+                 "the script where it stopped.")
     else:
         text += (f"{migrator.engine.dialect.name} commits DDL statements at once, so the "
                  f"statements before the failing one stay applied; the script is recorded as {journal}, "

@@ -18,8 +18,14 @@ a DDL statement, was running: whether it took effect is read off the catalog
 (:meth:`~lockgate.dialects.base.DialectAdapter.ddl_in_effect`). The next run
 skips what is in place and runs the rest; a script whose statements 1..N
 changed on disk since is refused, and so is statement N when the catalog
-cannot tell. A script whose statement *failed* leaves ``failed F DONE``: the
-next run stops on it, naming the statement, until a person settles it.
+cannot tell.
+
+A statement that *failed* (the server refused it) leaves ``failed F DONE
+DIGEST``: statement F failed when statements 1..DONE had committed (DIGEST:
+their hash). The next run in the same direction continues at statement
+DONE+1 as the file now has it, so a fix to the failing statement (or to any
+later one) is what runs, provided statements 1..DONE are unchanged; a row
+without DIGEST (written by an older version) stops for a person.
 
 A script with no DDL statement writes no journal at all: its row is written
 with it at the end, in one transaction.
@@ -77,7 +83,7 @@ class Mark:
     def __str__(self) -> str:
         if self.kind == AT:
             return f"{AT} {self.number} {self.digest}"
-        return f"{FAILED} {self.number} {self.done}"
+        return f"{FAILED} {self.number} {self.done}" + (f" {self.digest}" if self.digest else "")
 
 
 def parse(value: str | None) -> Mark | None:
@@ -86,8 +92,8 @@ def parse(value: str | None) -> Mark | None:
     try:
         if len(parts) == 3 and parts[0] == AT:
             return Mark(AT, int(parts[1]), parts[2])
-        if len(parts) == 3 and parts[0] == FAILED:
-            return Mark(FAILED, int(parts[1]), done=int(parts[2]))
+        if len(parts) in (3, 4) and parts[0] == FAILED:
+            return Mark(FAILED, int(parts[1]), parts[3] if len(parts) == 4 else "", done=int(parts[2]))
     except ValueError:
         pass
     return None
@@ -119,8 +125,11 @@ class StatementJournal:
         self.hash = hashlib.sha256()
         #: The number of the statement being run (or skipped).
         self.number = 0
-        #: The number of the last statement the journal was written for (0: none yet).
-        self.mark = resume.number if resume else 0
+        #: The number of the last statement the journal was written for (0: none yet), and the
+        #: digests of the statements up to it and up to the one before it.
+        self.mark = (resume.done if resume.kind == FAILED else resume.number) if resume else 0
+        self._at_mark = resume.digest if resume else ""
+        self._before_mark = ""
         #: Whether the unfinished row exists (in the database, or in this transaction).
         self.row = resume is not None
         self._announce: str | None = None
@@ -131,12 +140,20 @@ class StatementJournal:
         :raises HalfMigratedError: when resuming is not safe (changed file, undecidable statement).
         """
         self.number += 1
-        self.hash.update(_normal(statement.text))
         resume = self.resume
-        if resume is not None and self.number <= resume.number:
+        if resume is not None and resume.kind == FAILED and self.number == resume.done + 1:
+            self._continue_after_failure(statement.line)
+        commits = self.adapter.implicit_commit(statement.text)
+        before = self._digest() if commits else ""
+        self.hash.update(_normal(statement.text))
+        if resume is not None and resume.kind == FAILED:
+            if self.number <= resume.done:
+                return False  # committed by the earlier run
+        elif resume is not None and self.number <= resume.number:
             if self.number < resume.number:
                 return False  # committed by the earlier run
             self._check_digest(statement)
+            self._before_mark = before
             self.sink.write(self.writes.take_over(self.script.version, self.state, str(resume)))
             in_effect = self.adapter.ddl_in_effect(self.sink, statement.text)
             if in_effect is None:
@@ -148,14 +165,17 @@ class StatementJournal:
                 return False
         if self._announce is not None:
             self._say_where(f"continuing at statement {self.number}, line {statement.line}")
-        if self.adapter.implicit_commit(statement.text):
-            self._write(self.number)
+        if commits:
+            self._write(self.number, before)
         return True
 
     def close(self, elapsed: int) -> Write:
         """The script's last tracking write, after its statements: applied (or gone, for a revert)."""
-        if self.resume is not None and self.number < self.resume.number:
+        resume = self.resume
+        if resume is not None and self.number < (resume.done if resume.kind == FAILED else resume.number):
             raise self._changed(f"it now has {self.number} statement(s)")
+        if resume is not None and resume.kind == FAILED and self.number == resume.done:
+            self._continue_after_failure(None)  # the failing statement and all after it were removed
         if self._announce is not None:
             self._say_where("all of its statements were in place; recording it")
         version = self.script.version
@@ -168,14 +188,23 @@ class StatementJournal:
         """The write that records a statement's failure, so the next run stops on it and says where.
 
         Statements up to the last journal mark are in place, except the mark
-        itself when it is the statement that failed.
+        itself when it is the statement that failed (a DDL statement that
+        fails has no effect: MariaDB and MySQL 8 run each one atomically).
+        The digest of the statements in place lets the next run check them.
         """
-        done = self.mark - 1 if self.number == self.mark else self.mark
+        if self.number == self.mark:
+            done, digest = self.mark - 1, self._before_mark
+        else:
+            done, digest = self.mark, self._at_mark
         return self.writes.set_journal(self.script.version, self.state,
-                                       str(Mark(FAILED, self.number, done=max(done, 0))))
+                                       str(Mark(FAILED, self.number, digest, done=max(done, 0))))
 
-    def _write(self, number: int) -> None:
-        mark = str(Mark(AT, number, self.hash.hexdigest()[:DIGEST_LENGTH]))
+    def _digest(self) -> str:
+        return self.hash.hexdigest()[:DIGEST_LENGTH]
+
+    def _write(self, number: int, before: str) -> None:
+        self._before_mark, self._at_mark = before, self._digest()
+        mark = str(Mark(AT, number, self._at_mark))
         version = self.script.version
         if self.row:
             self.sink.write(self.writes.note(version, self.state, mark))
@@ -193,21 +222,50 @@ class StatementJournal:
                   f"{_first(self.resume.number - 1 if self.resume else 0)} had committed; "
                   f"{announce}; {where}.")
 
+    def _continue_after_failure(self, line: int | None) -> None:
+        """Check the statements a failed run left in place, take its row over, and say where this one goes on.
+
+        :param line: where the next statement starts (None: the file now ends there).
+        """
+        resume = self.resume
+        assert resume is not None
+        if self._digest() != resume.digest:
+            raise self._changed(f"{_first(resume.done)} differ from what that run ran")
+        self.sink.write(self.writes.take_over(self.script.version, self.state, str(resume)))
+        script = self.script
+        where = (f"continuing at statement {resume.done + 1}, line {line}" if line is not None
+                 else "the file now ends there; recording it")
+        self.warn(f"an earlier run stopped inside script {script.version} ({script.title}) when its "
+                  f"statement {resume.number} failed and {_first(resume.done)} had committed; {where}.")
+
     def _check_digest(self, statement) -> None:
         assert self.resume is not None
-        if self.hash.hexdigest()[:DIGEST_LENGTH] != self.resume.digest:
+        if self._digest() != self.resume.digest:
             raise self._changed(f"{_first(self.resume.number)} differ from what that run ran")
 
     def _changed(self, how: str) -> HalfMigratedError:
         assert self.resume is not None
-        n = self.resume.number
+        resume, version = self.resume, self.script.version
+        if resume.kind == FAILED:
+            done = _first(resume.done)
+            return HalfMigratedError(
+                f"An earlier run of script {version} ({self.script.title}) failed at its statement "
+                f"{resume.number} when {done} had committed (this database commits DDL as it goes), "
+                f"but {done} of the file changed since ({how}), so lockgate cannot tell where to "
+                f"continue. Nothing was run. Put {done} back as they were when that run started "
+                f"(e.g. from version control), keeping any fix to statement {resume.done + 1} or later, "
+                f"and run the command again: it continues at statement {resume.done + 1}. A change "
+                f"meant for {done} belongs in a new script. Or check the schema, finish or undo the "
+                f"script's changes by hand and run `lockgate resolve {version} --applied` (all of its "
+                "changes are in place) or `--reverted` (none are).")
+        n = resume.number
         return HalfMigratedError(
-            f"An earlier run stopped inside script {self.script.version} ({self.script.title}) "
+            f"An earlier run stopped inside script {version} ({self.script.title}) "
             f"while its statement {n} was running, when {_first(n - 1)} had committed, but the "
             f"file changed since ({how}), so lockgate cannot tell where to continue. Nothing was run. "
             "Restore the file as it was when that run started (e.g. from version control) and run "
             "the command again to continue it; or check the schema, finish or undo the script's "
-            f"changes by hand and run `lockgate resolve {self.script.version} --applied` (all of its "
+            f"changes by hand and run `lockgate resolve {version} --applied` (all of its "
             "changes are in place) or `--reverted` (none are).")
 
     def _undecidable(self, statement) -> HalfMigratedError:
@@ -251,7 +309,7 @@ def unfinished_error(row, mark: Mark | None, line: int | None, *, wrong_command:
 
 def resumable(row, mark: Mark | None, script, direction_state: str) -> bool:
     """Whether the next run can continue the row's script where it stopped (a SQL script's own journal)."""
-    return (mark is not None and mark.kind == AT and row.state == direction_state
+    return (mark is not None and (mark.kind == AT or bool(mark.digest)) and row.state == direction_state
             and script is not None and script.kind == KIND_SQL)
 
 
