@@ -106,10 +106,14 @@ def stairway(url_or_engine: str | URL | Engine, package: str | None = None,
         migrator = _migrator(engine, package, directory, table)
         scripts = migrator.scripts()
         migrator.downgrade(all=True)  # nothing to revert: makes the tracking table, as any run does
-        with migrator._writing() as (lock, connection):
+        # Snapshots on a connection of their own in autocommit: no transaction is left open
+        # on it to hold catalog locks the next script's DDL would wait for, and none is begun
+        # and ended around each snapshot.
+        with migrator._writing() as (lock, connection), \
+                engine.connect().execution_options(isolation_level="AUTOCOMMIT") as looking:
             runner = migrator._runner(lock, scripts)
             try:
-                _climb(_Steps(migrator, runner, connection, SnapshotReader((table,))), scripts, report)
+                _climb(_Steps(migrator, runner, connection, SnapshotReader((table,)), looking), scripts, report)
             finally:
                 runner.close()
     return report
@@ -118,8 +122,9 @@ def stairway(url_or_engine: str | URL | Engine, package: str | None = None,
 class _Steps:
     """What the stairway does to one script: run it either way, look at the schema."""
 
-    def __init__(self, migrator: DBMigrator, runner, connection, reader: SnapshotReader):
+    def __init__(self, migrator: DBMigrator, runner, connection, reader: SnapshotReader, looking):
         self.migrator, self.runner, self.connection, self.reader = migrator, runner, connection, reader
+        self.looking = looking
 
     def run(self, script: Script, module, direction: str) -> None:
         """Apply or revert ``script`` as an upgrade would; raises what the upgrade would."""
@@ -130,10 +135,7 @@ class _Steps:
         self.runner.run(self.connection, script, direction, module, last=False)
 
     def snapshot(self) -> Snapshot:
-        # A connection of its own, returned at once: a transaction left open on
-        # it would hold catalog locks the next script's DDL waits for.
-        with self.migrator.engine.connect() as looking:
-            return self.reader.take(looking)
+        return self.reader.take(self.looking)
 
 
 def _climb(steps: _Steps, scripts: list[Script], report: CheckReport) -> None:

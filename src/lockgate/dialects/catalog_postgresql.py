@@ -23,10 +23,10 @@ _ONLY = "<only>"
 _COLUMNS = f"""
 SELECT c.relname AS tbl, a.attnum AS position, a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-       pg_get_expr(d.adbin, d.adrelid) AS default, a.attgenerated AS generated
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+        WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) AS default, a.attgenerated AS generated
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE {_IN_SCHEMA} AND {_ONLY} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 """
 
@@ -34,53 +34,70 @@ _CONSTRAINTS = f"""
 SELECT c.relname AS tbl, k.contype AS kind, k.conname AS name, pg_get_constraintdef(k.oid) AS definition,
        ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
              JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS columns,
-       r.relname AS referred,
+       (SELECT r.relname FROM pg_class r WHERE r.oid = k.confrelid) AS referred,
        ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, o)
              JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o) AS referred_columns,
        k.confdeltype AS on_delete, k.confupdtype AS on_update
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
-LEFT JOIN pg_class r ON r.oid = k.confrelid
 WHERE {_IN_SCHEMA} AND {_ONLY} AND k.contype IN ('p', 'u', 'f', 'c')
 """
 
 _INDEXES = f"""
-SELECT c.relname AS tbl, x.relname AS name, i.indisunique AS unique, k.conname AS constraint,
+SELECT c.relname AS tbl, x.relname AS name, i.indisunique AS unique,
+       (SELECT k.conname FROM pg_constraint k
+        WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')) AS constraint,
        ARRAY(SELECT CASE WHEN u.n > 0 THEN a.attname ELSE pg_get_indexdef(i.indexrelid, u.o::int, true) END
              FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(n, o)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.n
              WHERE u.o <= i.indnkeyatts ORDER BY u.o) AS columns,
-       pg_get_expr(i.indpred, i.indrelid) AS predicate, m.amname AS method
+       pg_get_expr(i.indpred, i.indrelid) AS predicate,
+       (SELECT m.amname FROM pg_am m WHERE m.oid = x.relam) AS method
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class x ON x.oid = i.indexrelid
-JOIN pg_am m ON m.oid = x.relam
-LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x')
 WHERE {_IN_SCHEMA} AND {_ONLY} AND NOT i.indisprimary
 """
 
 #: Everything in one round trip: each row says its kind, its table and the rest as JSON.
+#: Correlated subqueries in place of outer joins and ``OFFSET 0`` (each part planned on its
+#: own) keep the planning short: planning, not reading, is most of a small snapshot's cost.
 _EVERYTHING = f"""
 SELECT 'r', c.relname, json_build_object('kind', c.relkind, 'definition',
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END)
-FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm')
-UNION ALL SELECT 'c', q.tbl, row_to_json(q) FROM ({_COLUMNS}) q
-UNION ALL SELECT 'k', q.tbl, row_to_json(q) FROM ({_CONSTRAINTS}) q
-UNION ALL SELECT 'i', q.tbl, row_to_json(q) FROM ({_INDEXES}) q
+FROM pg_class c WHERE {_IN_SCHEMA} AND (c.relkind IN ('v', 'm') OR c.relkind IN ('r', 'p') AND {_ONLY})
+UNION ALL SELECT 'c', q.tbl, row_to_json(q) FROM ({_COLUMNS} OFFSET 0) q
+UNION ALL SELECT 'k', q.tbl, row_to_json(q) FROM ({_CONSTRAINTS} OFFSET 0) q
+UNION ALL SELECT 'i', q.tbl, row_to_json(q) FROM ({_INDEXES} OFFSET 0) q
 """
 
 #: Every catalog row a table's snapshot is read from, by its id and the transaction that
 #: wrote it (``xmin``): any DDL on the table writes at least one new row or removes one.
 #: A renamed parent table changes its children's foreign keys: the reader re-reads those.
-_FINGERPRINTS = f"""
-SELECT c.relname, concat_ws('/', c.oid, c.xmin,
+_PRINTS = f"""
+SELECT c.oid, c.relname, concat_ws('/', c.oid, c.xmin,
   (SELECT string_agg(a.attnum || ':' || a.xmin || ':' || a.atttypid, ',' ORDER BY a.attnum)
    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
   (SELECT string_agg(d.oid || ':' || d.xmin, ',' ORDER BY d.oid) FROM pg_attrdef d WHERE d.adrelid = c.oid),
   (SELECT string_agg(k.oid || ':' || k.xmin, ',' ORDER BY k.oid) FROM pg_constraint k WHERE k.conrelid = c.oid),
   (SELECT string_agg(i.indexrelid || ':' || i.xmin || ':' || x.xmin, ',' ORDER BY i.indexrelid)
-   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid))
+   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid)) AS print
 FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p')
+"""
+
+_FINGERPRINTS = f"SELECT p.relname, p.print FROM ({_PRINTS}) p"
+
+#: The fingerprints, and the catalog rows of the tables whose fingerprint is not the one
+#: given (:names, :prints) or whose foreign keys name such a table, in one round trip.
+_CHANGES = f"""
+WITH p AS MATERIALIZED ({_PRINTS}),
+changed AS (SELECT p.oid FROM p
+  LEFT JOIN unnest(CAST(:names AS text[]), CAST(:prints AS text[])) AS known(name, print) ON known.name = p.relname
+  WHERE known.print IS DISTINCT FROM p.print),
+wanted AS (SELECT oid FROM changed UNION SELECT k.conrelid FROM pg_constraint k
+           WHERE k.contype = 'f' AND k.confrelid IN (SELECT oid FROM changed))
+SELECT 'f', p.relname, to_json(p.print) FROM p
+UNION ALL {_EVERYTHING.replace(_ONLY, "c.oid IN (SELECT oid FROM wanted)")}
 """
 
 _CHECK = re.compile(r"^CHECK *\((.*)\)( NOT VALID)?$", re.DOTALL)
@@ -91,11 +108,29 @@ def read_fingerprints(connection) -> dict[str, str]:
     return dict(connection.execute(text(_FINGERPRINTS)).all())
 
 
+def read_changes(connection, known: dict[str, str]) -> tuple[dict[str, str], SchemaCatalog]:
+    """Every table's fingerprint, with the views and the tables whose fingerprint differs from
+    ``known`` (and the tables whose foreign keys name one of those), in one round trip."""
+    names = sorted(known)
+    result = connection.execute(text(_CHANGES), {"names": names, "prints": [known[name] for name in names]})
+    prints: dict[str, str] = {}
+    catalog = _catalog(result, None, prints)
+    return prints, catalog
+
+
 def read_catalog(connection, tables=None) -> SchemaCatalog:
     """The current schema's views and tables (or only ``tables``), read in one round trip."""
+    return _catalog(_only(connection, _EVERYTHING, tables), tables, {})
+
+
+def _catalog(result, tables, prints: dict[str, str]) -> SchemaCatalog:
+    """The catalog from the rows of :data:`_EVERYTHING`; fingerprint rows (kind ``f``) go to ``prints``."""
     rows: dict[str, list] = {"r": [], "c": [], "k": [], "i": []}
-    for kind, table, row in _only(connection, _EVERYTHING, tables):
-        rows[kind].append((table, row))
+    for kind, table, row in result:
+        if kind == "f":
+            prints[table] = row
+        else:
+            rows[kind].append((table, row))
     catalog = SchemaCatalog()
     for name, row in rows["r"]:
         if row["kind"] in ("v", "m"):
