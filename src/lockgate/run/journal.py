@@ -130,6 +130,9 @@ class StatementJournal:
         self.mark = (resume.done if resume.kind == FAILED else resume.number) if resume else 0
         self._at_mark = resume.digest if resume else ""
         self._before_mark = ""
+        #: Whether this run knows which statements are in place (a resumed one: once it has
+        #: checked them); until then a failure leaves the earlier run's journal as it was.
+        self._settled = resume is None
         #: Whether the unfinished row exists (in the database, or in this transaction).
         self.row = resume is not None
         self._announce: str | None = None
@@ -158,6 +161,7 @@ class StatementJournal:
             in_effect = self.adapter.ddl_in_effect(self.sink, statement.text)
             if in_effect is None:
                 raise self._undecidable(statement)
+            self._settled = True
             self._announce = (f"statement {self.number} (line {statement.line}), which was running "
                               f"when it stopped, {'had' if in_effect else 'had not'} taken effect "
                               "(the catalog shows it)")
@@ -185,13 +189,17 @@ class StatementJournal:
         return self.writes.remove(version, self.state) if self.row else self.writes.remove(version)
 
     def failed(self) -> Write:
-        """The write that records a statement's failure, so the next run stops on it and says where.
+        """The write that records a statement's failure, for the next run to continue after a fix.
 
         Statements up to the last journal mark are in place, except the mark
-        itself when it is the statement that failed (a DDL statement that
-        fails has no effect: MariaDB and MySQL 8 run each one atomically).
-        The digest of the statements in place lets the next run check them.
+        itself when it is the statement that failed (a failed DDL statement
+        is taken to have had no effect: MariaDB and MySQL 8 run each one
+        atomically). The digest of the statements in place lets the next run
+        check them.
         """
+        if not self._settled:
+            assert self.resume is not None
+            return self.writes.set_journal(self.script.version, self.state, str(self.resume))
         if self.number == self.mark:
             done, digest = self.mark - 1, self._before_mark
         else:
@@ -232,6 +240,7 @@ class StatementJournal:
         if self._digest() != resume.digest:
             raise self._changed(f"{_first(resume.done)} differ from what that run ran")
         self.sink.write(self.writes.take_over(self.script.version, self.state, str(resume)))
+        self._settled = True
         script = self.script
         where = (f"continuing at statement {resume.done + 1}, line {line}" if line is not None
                  else "the file now ends there; recording it")
