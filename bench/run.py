@@ -506,7 +506,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "(default 600; --quick: 30)")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS),
                     help="subset of: floor,lockgate,alembic,alembic-1tx,yoyo,split (split = sqlparse/pglast rows)")
-    ap.add_argument("--split-mb", type=float, help="size of the generated splitter file (default 10; --quick: 0.2)")
+    ap.add_argument("--split-mb", type=float, help="size of the generated splitter file; 0 skips the split rows (default 10; --quick: 0.2)")
     ap.add_argument("--load-mb", type=float,
                     help="size of the data-load file of the load workload; 0 skips it (default 20; --quick: 0.2)")
     ap.add_argument("--memory-mb", type=float,
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             reachable.append(kind)
             guarded(res, kind, lambda: bench_database(kind, a, env, res))
-        if "lockgate" in a.tools or "split" in a.tools:
+        if a.split_mb > 0 and ("lockgate" in a.tools or "split" in a.tools):  # 0: no split rows
             bench_split(a.split_mb, a.runs, a.tools, tmp, res, budget=5 if a.quick else 30)
         if a.memory_mb > 0 and "lockgate" in a.tools:
             for kind in [k for k in a.memory_db if k in reachable]:
