@@ -54,6 +54,7 @@ driver cannot send the rows, so such a statement raises a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import accumulate, compress, repeat
 import re
 from typing import NamedTuple, Protocol
 
@@ -180,7 +181,7 @@ class _Splitter:
         """Append text, dropping what is split; one character stays for look-behinds."""
         cut = self.pos - 1
         if cut > 0:
-            self.line += self.buf.count("\n", self.counted, cut)
+            self.line += line_ends(self.buf, self.counted, cut)
             self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
         else:
             self.buf += text
@@ -204,28 +205,13 @@ class _Splitter:
         sql, n, kind, r = self.buf, len(self.buf), self.kind, self.rules
         scan, delimiter, pos, line, counted = self.scan, self.delimiter, self.pos, self.line, self.counted
         pg, mysql = kind == POSTGRESQL, kind == MYSQL
-        run, lead, backoff, wait = run_scanner().match, r.lead.match, 1, 0
-        new = tuple.__new__
+        backoff, wait = 1, 0
         try:
             while True:
                 if pg and not wait:
-                    run_end = run(sql, pos).end()  # type: ignore[union-attr]  # matches the empty string
+                    batch, run_end, line, counted = _plain_run(sql, pos, line, counted)
                     if run_end > pos:
-                        backoff = 1
-                        batch = []
-                        for piece in sql[pos:run_end - 1].split(";"):
-                            text = piece.strip()
-                            if text:
-                                if text[0] in "-/":  # comments before the statement
-                                    skip = lead(piece).end()  # type: ignore[union-attr]
-                                    text = piece[skip:].rstrip()
-                                else:
-                                    skip = piece.find(text[0])
-                                if text:
-                                    line += sql.count("\n", counted, pos + skip)
-                                    counted = pos + skip
-                                    batch.append(new(Statement, (text, line)))
-                            pos += len(piece) + 1
+                        backoff, pos = 1, run_end
                         yield from batch
                         continue
                     backoff = min(backoff * 2, 64)  # a file of other statements: try again later
@@ -263,12 +249,12 @@ class _Splitter:
                     return
                 if pg and c in "Cc" and sql.startswith(("P", "p"), start + 2) and _COPY.match(sql, start) \
                         and copy_from_stdin(sql, start, end, r):
-                    raise _copy_from_stdin_error(line + sql.count("\n", counted, start))
+                    raise _copy_from_stdin_error(line + line_ends(sql, counted, start))
                 pos = after
                 text = sql[start:end].rstrip()
                 if text:
                     # Newlines are counted only between statement starts: once per file.
-                    line += sql.count("\n", counted, start)
+                    line += line_ends(sql, counted, start)
                     counted = start
                     yield Statement(text, line)
         finally:
@@ -308,9 +294,50 @@ class _Splitter:
         text = self.buf[start:end].rstrip()
         if text:
             # Newlines are counted only between statement starts: once per file.
-            self.line += self.buf.count("\n", self.counted, start)
+            self.line += line_ends(self.buf, self.counted, start)
             self.counted = start
             yield Statement(text, self.line)
+
+
+def line_ends(sql: str, start: int, end: int) -> int:
+    """Line ends in sql[start:end]: LF, CR LF and a lone CR (old Mac files) each count once.
+
+    A CR LF split by ``end`` counts with its LF, in the part after ``end``.
+    """
+    n = sql.count("\n", start, end)
+    if sql.find("\r", start, end) < 0:
+        return n
+    n += sql.count("\r", start, end) - sql.count("\r\n", start, end)
+    if end > start and sql[end - 1] == "\r" and sql.startswith("\n", end):
+        n -= 1
+    return n
+
+
+def _plain_run(sql: str, pos: int, line: int, counted: int) -> tuple[list[Statement], int, int, int]:
+    """The statements that ``run_scanner`` matches back to back from pos: (them, end, line, counted).
+
+    Real DDL is tens of thousands of short statements, so the work per
+    statement is done in C loops (``map``, ``accumulate``, ``compress``)
+    rather than in Python statements.
+    """
+    # Pattern.scanner(...).match matches where the last match ended: no search, no skipping.
+    matches = list(iter(run_scanner().scanner(sql, pos).match, None))  # type: ignore[attr-defined]
+    if not matches:
+        return [], pos, line, counted
+    starts = list(map(_MATCH_START, matches, repeat(1)))
+    texts = list(map(str.rstrip, map(_MATCH_GROUP, matches, repeat(1))))
+    end = matches[-1].end()
+    before = [counted, *starts]
+    if sql.find("\r", counted, end) < 0:
+        steps = map(sql.count, repeat("\n"), before, starts)
+    else:
+        steps = map(line_ends, repeat(sql), before, starts)
+    lines = list(accumulate(steps, initial=line))
+    statements = list(compress(map(tuple.__new__, repeat(Statement), zip(texts, lines[1:])), texts))
+    return statements, end, lines[-1], before[-1]
+
+
+_MATCH_START, _MATCH_GROUP = re.Match.start, re.Match.group
 
 
 def _copy_from_stdin_error(line: int) -> LockgateError:
