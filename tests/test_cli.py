@@ -691,3 +691,23 @@ def test_models_beside_the_config_file_are_found_with_a_scripts_directory(tmp_pa
 
     assert r.code == 0, r
     assert "the models match the scripts" in r.out
+
+
+def test_verbose_logging_ends_with_its_command(tmp_path, capsys, caplog):
+    """``-v`` logs the SQL of one command; a later command in the same process is quiet again."""
+    import logging
+
+    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "1_a.sql").write_text("CREATE TABLE a (id INTEGER PRIMARY KEY);\n", encoding="utf-8")
+    (scripts / "1_downgrade.sql").write_text("DROP TABLE a;\n", encoding="utf-8")
+    levels = {name: logging.getLogger(name).level for name in ("sqlalchemy.engine", "lockgate.sql")}
+    assert cli(capsys, "--url", url, "--directory", scripts, "-v", "upgrade").code == 0
+    assert any("CREATE TABLE a" in record.getMessage() for record in caplog.records)
+    assert {name: logging.getLogger(name).level for name in levels} == levels
+    caplog.clear()
+    assert cli(capsys, "--url", url, "--directory", scripts, "--verbose", "status").code == 0
+    assert cli(capsys, "--url", url, "--directory", scripts, "downgrade").code == 0
+    assert not [r for r in caplog.records if r.name.startswith(("sqlalchemy", "lockgate.sql"))
+                and "DROP" in r.getMessage()]

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: b
     args.default_config_missing = (missing_default_config() if seed_defaults
                                    and not (args.config or args.url) else None)
     try:
-        with _terminate_as_interrupt():
+        with _terminate_as_interrupt(), _logging_restored():
             return run_command(args)
     except Terminated:
         print(f"{prog}: terminated", file=sys.stderr)
@@ -74,6 +74,24 @@ def main(argv: list[str] | None = None, prog: str = "lockgate", seed_defaults: b
         print(f"{prog}: unexpected error: {type(exc).__name__}: {exc}\n"
               f"Run again with -v for the traceback, and please report it.", file=sys.stderr)
         return 1
+
+
+@contextmanager
+def _logging_restored() -> Iterator[None]:
+    """``-v`` turns SQL logging on for one command: a program calling :func:`main` twice keeps its own logging."""
+    import logging
+
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    levels = {name: logging.getLogger(name).level for name in ("sqlalchemy.engine", "lockgate.sql")}
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def process_started() -> float:
