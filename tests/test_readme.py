@@ -2,7 +2,7 @@
 
 The first command (install, then upgrade and status of the example on SQLite)
 runs exactly as written. The second installs the test environment as written;
-of its last step, ``python -m pytest``, this test runs a small part (running
+of its last step, ``python -m pytest -n 4``, this test runs a small part (running
 the whole suite from inside the suite would recurse), which proves the
 environment it installed can run the tests.
 
@@ -62,7 +62,7 @@ def test_the_readme_opens_with_the_two_commands():
     commands = readme_commands()
     assert len(commands) == 2, commands
     assert "migrate examples/busy/development.ini upgrade" in commands[0]
-    assert commands[1].endswith("python -m pytest")
+    assert commands[1].endswith("python -m pytest -n 4")
 
 
 def test_first_command_installs_and_migrates_the_example_on_sqlite(fresh_copy):
@@ -84,10 +84,10 @@ def test_first_command_installs_and_migrates_the_example_on_sqlite(fresh_copy):
 def test_second_command_installs_an_environment_that_runs_the_tests(fresh_copy):
     command = readme_commands()[1]
     python = ".venv/bin/python"
-    assert command.split("&&")[-1].split() == [python, "-m", "pytest"]
+    assert command.split("&&")[-1].split() == [python, "-m", "pytest", "-n", "4"]
 
     results = run_steps(command, fresh_copy,
-                        replace_last=[python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        replace_last=[python, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider",
                                       "tests/test_scripts.py", "tests/test_quickread.py"])
 
     assert " passed" in results[-1].stdout, results[-1].stdout
