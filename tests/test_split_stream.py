@@ -81,6 +81,20 @@ def test_random_round_trip_scripts_stream_like_text(dialect):
         assert list(iter_statements(stream, dialect, chunk_size=rnd.choice([1, 2, 5]))) == expected, sql
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_lone_cr_and_crlf_count_lines_in_a_stream_as_in_text(dialect):
+    # A read may end between the CR and the LF of a CR LF, and the splitter may
+    # drop the text before the LF (after a break marker): still one line end.
+    rnd = random.Random(dialect)
+    ends = ["\r", "\n", "\r\n", "\r\r\n", " ", "\r\n-- lockgate: break\r\n"]
+    sql = "".join(f"SELECT {i}" + rnd.choice(["", ";"]) + rnd.choice(ends) for i in range(300)) + ";"
+    expected = split_sql(sql, dialect)
+    before = sql[:sql.rindex(expected[-1].text)]
+    assert expected[-1].line == before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    for seed in range(5):
+        assert list(iter_statements(Trickle(sql, seed, most=3), dialect, chunk_size=1)) == expected, seed
+
+
 def test_real_corpus_files_stream_like_text():
     for path in sorted((CORPUS / "postgresql").glob("*.sql"))[:12]:
         sql = path.read_text(encoding="utf-8")

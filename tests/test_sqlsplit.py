@@ -500,6 +500,43 @@ def test_line_numbers(dialect, newline):
     assert got[3].text == "SELECT 3"
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"])
+def test_line_numbers_count_lone_cr_as_a_line_end(dialect, newline):
+    # An old Mac file ends its lines with CR alone: its statements are not all on line 1.
+    sql = newline.join([
+        "/* header */",                 # 1
+        "",                             # 2
+        "CREATE TABLE t (",             # 3
+        "  a TEXT DEFAULT 'x;",         # 4
+        "y'",                           # 5
+        ");",                           # 6
+        "INSERT INTO t VALUES ('1'); INSERT INTO t VALUES ('2');",  # 7, 7
+        "/* a",                         # 8
+        "b */ SELECT 3;",               # 9
+    ])
+    got = split_sql(sql, dialect)
+    assert [s.line for s in got] == [3, 7, 7, 9]
+    assert got[0].text == newline.join(["CREATE TABLE t (", "  a TEXT DEFAULT 'x;", "y'", ")"])
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_line_numbers_with_mixed_line_ends(dialect):
+    # CR, LF and CR LF in one file, each one line end; 600 statements, so
+    # PostgreSQL's runs of plain statements are cut in several batches.
+    ends = ["\r", "\n", "\r\n", "\n\r"]  # LF CR: two line ends
+    rnd = random.Random(dialect)
+    sql, line, expected = "", 1, []
+    for i in range(600):
+        expected.append(line)
+        sql += f"SELECT {i}, 'a;b';"
+        for _ in range(rnd.randint(1, 3)):
+            end = rnd.choice(ends)
+            sql += end + " "  # the blank keeps a CR and the next end's LF apart
+            line += 2 if end == "\n\r" else 1
+    assert lines(sql, dialect) == expected
+
+
 def test_line_numbers_after_dollar_quotes_and_nested_comments():
     sql = "SELECT $$\n;\n$$;\n/* /*\n*/\n*/\nSELECT 2;\nSELECT E'\\'\n';"
     assert lines(sql, "postgresql") == [1, 7, 8]

@@ -54,7 +54,7 @@ driver cannot send the rows, so such a statement raises a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, islice, repeat
 import re
 from typing import NamedTuple, Protocol
 
@@ -321,7 +321,8 @@ def _plain_run(sql: str, pos: int, line: int, counted: int) -> tuple[list[Statem
     rather than in Python statements.
     """
     # Pattern.scanner(...).match matches where the last match ended: no search, no skipping.
-    matches = list(iter(run_scanner().scanner(sql, pos).match, None))  # type: ignore[attr-defined]
+    # A few hundred at a time: few objects alive at once, so the garbage collector has little to walk.
+    matches = list(islice(iter(run_scanner().scanner(sql, pos).match, None), _RUN_BATCH))  # type: ignore[attr-defined]
     if not matches:
         return [], pos, line, counted
     starts = list(map(_MATCH_START, matches, repeat(1)))
@@ -338,6 +339,7 @@ def _plain_run(sql: str, pos: int, line: int, counted: int) -> tuple[list[Statem
 
 
 _MATCH_START, _MATCH_GROUP = re.Match.start, re.Match.group
+_RUN_BATCH = 256
 
 
 def _copy_from_stdin_error(line: int) -> LockgateError:

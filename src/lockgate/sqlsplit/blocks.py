@@ -10,7 +10,7 @@ where the dialect's grammar puts a keyword, so that a column named ``end`` or
 
 from __future__ import annotations
 
-from .lexicon import BREAK, DOLLAR_OPEN, MYSQL, PG_COMMENT_TOKEN, POSTGRESQL, SQLITE, WORD, Rules
+from .lexicon import BREAK, DOLLAR_OPEN, MYSQL, PG_COMMENT_TOKEN, POSTGRESQL, SQLITE, WORD, Rules, block_skip
 
 #: Token kinds beside upper-cased words and single punctuation characters.
 QUOTED, DELIMITER, BREAK_HERE, END_OF_TEXT = "'", ";", "\x00break", "\x00end"
@@ -123,7 +123,12 @@ def _postgresql(reader: TokenReader) -> str:
     """BEGIN ATOMIC ... END (with CASE ... END inside), and a rule's DO (...; ...) action list."""
     depth = 0  # open BEGIN ATOMIC, CASE and parentheses
     prev = ""
+    skip = block_skip().match
     while True:
+        if prev != ".":  # a word after "." is read by the reader: never a keyword
+            end = skip(reader.sql, reader.pos).end()  # type: ignore[union-attr]  # matches the empty string
+            if end > reader.pos:
+                reader.pos, prev = end, ""
         token = reader.next()
         if token in (END_OF_TEXT, BREAK_HERE) or (token == DELIMITER and not depth):
             return token

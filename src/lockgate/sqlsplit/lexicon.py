@@ -165,6 +165,21 @@ def _body(r: Rules, delimiter: str, text: list[str]) -> str:
 
 
 @lru_cache(maxsize=None)
+def block_skip() -> re.Pattern[str]:
+    """PostgreSQL: text in a statement with a body that the block grammar passes over.
+
+    Stops before ";", "(", ")", the words CASE, BEGIN and END, a "." not
+    followed by a name, and anything the token reader must look at itself
+    (a break marker, a nested or unclosed comment, an unclosed string), so
+    that Python reads only the tokens the grammar decides on.
+    """
+    flat_lead = rf"(?:\s++|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT})*+"
+    tokens = rf"{_PG_SQ}|{_DQ}|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT}|-(?!-)|/(?!\*)|{_DOLLAR_QUOTE}|{_PG_LONE_DOLLAR}"
+    word = r"\w[\w$]*+"
+    return re.compile(rf"(?:[^'\"\-/$;().\w]++|(?!(?i:CASE|BEGIN|END)\b){word}|\.{flat_lead}{word}|{tokens})*+", re.S)
+
+
+@lru_cache(maxsize=None)
 def run_scanner() -> re.Pattern[str]:
     """PostgreSQL: one statement ending at ";" that needs no Python, its text (before ";") in group 1.
 
