@@ -113,26 +113,3 @@ def test_a_downgrade_forgetting_an_index_on_a_table_made_150_scripts_earlier_is_
     failure = report.steps[150]
     assert failure.outcome == FAILED and failure.name.startswith("151 (151_index_early.sql)")
     assert failure.differences == ["table early: index ix_early_kind unexpected"], report.format()
-
-
-def test_fingerprints_and_changed_tables_in_one_read(engine):
-    """Where an adapter reads both at once, it gives the same fingerprints, and the tables
-    that changed with those whose foreign keys name them, as read on their own."""
-    from lockgate.dialects import adapter_for
-
-    execute(engine, *BASE)
-    adapter = adapter_for(engine.dialect)
-    with engine.connect() as connection:
-        first = adapter.schema_changes(connection, {})
-        if first is None:
-            pytest.skip("this adapter reads fingerprints and tables separately")
-        prints, catalog = first
-        assert prints == adapter.schema_fingerprints(connection)
-        assert catalog == adapter.schema_catalog(connection)
-    execute(engine, "CREATE INDEX ix_parent_state ON parent (state)")
-    with engine.connect() as connection:
-        now, catalog = adapter.schema_changes(connection, prints)
-        assert set(catalog.tables) == {"parent", "child"}  # child's foreign key names parent
-        assert catalog.tables == adapter.schema_catalog(connection, {"parent", "child"}).tables
-        assert now == adapter.schema_fingerprints(connection)
-        assert now["other"] == prints["other"] and now["parent"] != prints["parent"]

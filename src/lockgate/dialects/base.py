@@ -203,16 +203,6 @@ class DialectAdapter:
         """
         return None
 
-    def schema_changes(self, connection, known: dict[str, str]):
-        """Every table's fingerprint and the catalog of the tables whose fingerprint differs from ``known``.
-
-        ``(fingerprints, SchemaCatalog)`` with every view, read in one round
-        trip where a series of snapshots would otherwise pay two per snapshot;
-        the catalog may hold more tables than changed (those whose foreign keys
-        name a changed one). None (the default): ask for each on its own.
-        """
-        return None
-
     def lock_reader(self):
         """What reads the table locks a transaction holds, for ``upgrade --rehearse --locks``.
 

@@ -74,30 +74,15 @@ UNION ALL SELECT 'i', q.tbl, row_to_json(q) FROM ({_INDEXES} OFFSET 0) q
 #: Every catalog row a table's snapshot is read from, by its id and the transaction that
 #: wrote it (``xmin``): any DDL on the table writes at least one new row or removes one.
 #: A renamed parent table changes its children's foreign keys: the reader re-reads those.
-_PRINTS = f"""
-SELECT c.oid, c.relname, concat_ws('/', c.oid, c.xmin,
+_FINGERPRINTS = f"""
+SELECT c.relname, concat_ws('/', c.oid, c.xmin,
   (SELECT string_agg(a.attnum || ':' || a.xmin || ':' || a.atttypid, ',' ORDER BY a.attnum)
    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
   (SELECT string_agg(d.oid || ':' || d.xmin, ',' ORDER BY d.oid) FROM pg_attrdef d WHERE d.adrelid = c.oid),
   (SELECT string_agg(k.oid || ':' || k.xmin, ',' ORDER BY k.oid) FROM pg_constraint k WHERE k.conrelid = c.oid),
   (SELECT string_agg(i.indexrelid || ':' || i.xmin || ':' || x.xmin, ',' ORDER BY i.indexrelid)
-   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid)) AS print
+   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid))
 FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p')
-"""
-
-_FINGERPRINTS = f"SELECT p.relname, p.print FROM ({_PRINTS}) p"
-
-#: The fingerprints, and the catalog rows of the tables whose fingerprint is not the one
-#: given (:names, :prints) or whose foreign keys name such a table, in one round trip.
-_CHANGES = f"""
-WITH p AS MATERIALIZED ({_PRINTS}),
-changed AS (SELECT p.oid FROM p
-  LEFT JOIN unnest(CAST(:names AS text[]), CAST(:prints AS text[])) AS known(name, print) ON known.name = p.relname
-  WHERE known.print IS DISTINCT FROM p.print),
-wanted AS (SELECT oid FROM changed UNION SELECT k.conrelid FROM pg_constraint k
-           WHERE k.contype = 'f' AND k.confrelid IN (SELECT oid FROM changed))
-SELECT 'f', p.relname, to_json(p.print) FROM p
-UNION ALL {_EVERYTHING.replace(_ONLY, "c.oid IN (SELECT oid FROM wanted)")}
 """
 
 _CHECK = re.compile(r"^CHECK *\((.*)\)( NOT VALID)?$", re.DOTALL)
@@ -108,29 +93,11 @@ def read_fingerprints(connection) -> dict[str, str]:
     return dict(connection.execute(text(_FINGERPRINTS)).all())
 
 
-def read_changes(connection, known: dict[str, str]) -> tuple[dict[str, str], SchemaCatalog]:
-    """Every table's fingerprint, with the views and the tables whose fingerprint differs from
-    ``known`` (and the tables whose foreign keys name one of those), in one round trip."""
-    names = sorted(known)
-    result = connection.execute(text(_CHANGES), {"names": names, "prints": [known[name] for name in names]})
-    prints: dict[str, str] = {}
-    catalog = _catalog(result, None, prints)
-    return prints, catalog
-
-
 def read_catalog(connection, tables=None) -> SchemaCatalog:
     """The current schema's views and tables (or only ``tables``), read in one round trip."""
-    return _catalog(_only(connection, _EVERYTHING, tables), tables, {})
-
-
-def _catalog(result, tables, prints: dict[str, str]) -> SchemaCatalog:
-    """The catalog from the rows of :data:`_EVERYTHING`; fingerprint rows (kind ``f``) go to ``prints``."""
     rows: dict[str, list] = {"r": [], "c": [], "k": [], "i": []}
-    for kind, table, row in result:
-        if kind == "f":
-            prints[table] = row
-        else:
-            rows[kind].append((table, row))
+    for kind, table, row in _only(connection, _EVERYTHING, tables):
+        rows[kind].append((table, row))
     catalog = SchemaCatalog()
     for name, row in rows["r"]:
         if row["kind"] in ("v", "m"):

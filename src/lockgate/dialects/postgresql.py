@@ -85,11 +85,6 @@ class PostgreSQLAdapter(DialectAdapter):
 
         return read_fingerprints(connection)
 
-    def schema_changes(self, connection, known: dict[str, str]):
-        from .catalog_postgresql import read_changes
-
-        return read_changes(connection, known)
-
     def lock_reader(self):
         from .locks_postgresql import PostgreSQLLockReader
 

@@ -89,8 +89,7 @@ class SnapshotReader:
     adapter's fingerprints (:meth:`~lockgate.dialects.base.DialectAdapter.schema_fingerprints`)
     say which tables changed since the last snapshot; only those are read
     again, with the tables whose foreign keys name a changed or vanished one
-    (their items name it). Where the adapter can, fingerprints and changed
-    tables come in one round trip (``schema_changes``). Views are read every time, since a view's text
+    (their items name it). Views are read every time, since a view's text
     follows the tables it reads. Without fingerprints every snapshot reads
     everything, as :func:`take_snapshot` does.
     """
@@ -105,8 +104,7 @@ class SnapshotReader:
         from ..dialects import adapter_for
 
         adapter = adapter_for(connection.dialect)
-        changes = adapter.schema_changes(connection, {name: entry[0] for name, entry in self.known.items()})
-        fingerprints = changes[0] if changes else adapter.schema_fingerprints(connection)
+        fingerprints = adapter.schema_fingerprints(connection)
         if fingerprints is None:
             return take_snapshot(connection, tuple(self.skip))
         fingerprints = {name: text for name, text in fingerprints.items() if name.lower() not in self.skip}
@@ -115,13 +113,7 @@ class SnapshotReader:
         stale = changed | (set(self.known) - set(fingerprints))
         changed |= {name for name, (_, _, refers) in self.known.items()
                     if name in fingerprints and refers & stale}
-        if changes is None:
-            catalog = adapter.schema_catalog(connection, changed)
-        else:
-            catalog = changes[1]
-            missing = changed - set(catalog.tables)
-            if missing:  # not already read with the fingerprints
-                catalog.tables.update(adapter.schema_catalog(connection, missing).tables)
+        catalog = adapter.schema_catalog(connection, changed)
         known = {}
         for name, text in fingerprints.items():
             if name in changed:
