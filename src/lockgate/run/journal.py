@@ -303,7 +303,7 @@ def unfinished_error(row, mark: Mark | None, line: int | None, *, wrong_command:
             f"by {row.applied_by or 'an unknown user'}.")
     if wrong_command is not None:
         return HalfMigratedError(
-            f"{head} Its statements up to the one that was running are in place; "
+            f"{head} Its statements up to where it stopped are in place; "
             f"`lockgate {wrong_command}` continues it from there. Nothing was run.")
     if mark is not None and mark.kind == FAILED:
         return HalfMigratedError(
