@@ -412,18 +412,21 @@ def _bench_splitters(workload: str, sql: str, megabytes: float, runs: int, tools
             splitters.append(("pglast-scanner", lambda: len(pglast.split(sql, with_parser=False))))
         else:
             res.note("pglast not installed: its split row is skipped (pip install pglast)")
-    for name, fn in splitters:
-        times, count, spent = [], None, 0.0
-        for _ in range(runs):
+    # Interleaved rounds, one run of each splitter per round: on a shared machine a
+    # burst of load then slows every splitter alike, and their ratio holds.
+    times: dict[str, list[float]] = {name: [] for name, _ in splitters}
+    counts: dict[str, int] = {}
+    for _ in range(runs):
+        for name, fn in splitters:
+            if sum(times[name]) > budget:  # slow splitters (sqlparse) get fewer runs
+                continue
             t = time.perf_counter()
-            count = fn()
-            times.append(time.perf_counter() - t)
-            spent += times[-1]
-            if spent > budget:  # slow splitters (sqlparse) get fewer runs
-                break
-        rates = [megabytes / t for t in times]
-        res.add(workload, "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=count,
-                seconds=statistics.median(times))
+            counts[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    for name, _ in splitters:
+        rates = [megabytes / t for t in times[name]]
+        res.add(workload, "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=counts[name],
+                seconds=statistics.median(times[name]))
 
 
 # --------------------------------------------------------------------------- table
