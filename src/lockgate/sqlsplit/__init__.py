@@ -17,7 +17,8 @@ can hold a body are cut by tokens and each dialect's block grammar
 A statement holds exactly the characters of the input between its
 boundaries: nothing is translated, so a CR LF inside a string literal reaches
 the server as written (open files with ``newline=""``).  A byte order mark at
-the start is no part of the SQL, for text and streams alike.
+the start is no part of the SQL, for text and streams alike.  Line numbers
+count LF, CR LF and a lone CR (old Mac files) as one line end each.
 
 Known limits: server settings are invisible from a file, so MySQL's
 NO_BACKSLASH_ESCAPES / ANSI_QUOTES modes and PostgreSQL's
@@ -181,7 +182,7 @@ class _Splitter:
         """Append text, dropping what is split; one character stays for look-behinds."""
         cut = self.pos - 1
         if cut > 0:
-            self.line += line_ends(self.buf, self.counted, cut)
+            self.line += _line_ends(self.buf, self.counted, cut)
             self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
         else:
             self.buf += text
@@ -249,12 +250,12 @@ class _Splitter:
                     return
                 if pg and c in "Cc" and sql.startswith(("P", "p"), start + 2) and _COPY.match(sql, start) \
                         and copy_from_stdin(sql, start, end, r):
-                    raise _copy_from_stdin_error(line + line_ends(sql, counted, start))
+                    raise _copy_from_stdin_error(line + _line_ends(sql, counted, start))
                 pos = after
                 text = sql[start:end].rstrip()
                 if text:
                     # Newlines are counted only between statement starts: once per file.
-                    line += line_ends(sql, counted, start)
+                    line += _line_ends(sql, counted, start)
                     counted = start
                     yield Statement(text, line)
         finally:
@@ -294,12 +295,12 @@ class _Splitter:
         text = self.buf[start:end].rstrip()
         if text:
             # Newlines are counted only between statement starts: once per file.
-            self.line += line_ends(self.buf, self.counted, start)
+            self.line += _line_ends(self.buf, self.counted, start)
             self.counted = start
             yield Statement(text, self.line)
 
 
-def line_ends(sql: str, start: int, end: int) -> int:
+def _line_ends(sql: str, start: int, end: int) -> int:
     """Line ends in sql[start:end]: LF, CR LF and a lone CR (old Mac files) each count once.
 
     A CR LF split by ``end`` counts with its LF, in the part after ``end``.
@@ -332,7 +333,7 @@ def _plain_run(sql: str, pos: int, line: int, counted: int) -> tuple[list[Statem
     if sql.find("\r", counted, end) < 0:
         steps = map(sql.count, repeat("\n"), before, starts)
     else:
-        steps = map(line_ends, repeat(sql), before, starts)
+        steps = map(_line_ends, repeat(sql), before, starts)
     lines = list(accumulate(steps, initial=line))
     statements = list(compress(map(tuple.__new__, repeat(Statement), zip(texts, lines[1:])), texts))
     return statements, end, lines[-1], before[-1]
