@@ -5,8 +5,8 @@ milliseconds on a server that syncs to disk, far more than a typical test. Most
 tests only add rows, so a copy can serve the next test once those rows are
 gone. :func:`take_state` reads, in a few queries, everything a test could
 have changed: a fingerprint of the database's own catalogs (the count and the
-sum of ``xmin`` of each one's rows, which any DDL, grant or comment moves), its
-settings and prepared transactions, which of its tables hold rows, the rows of
+number of its rows written by a transaction newer than the state, which any
+DDL, grant or comment makes non-zero), its settings and prepared transactions, which of its tables hold rows, the rows of
 those that held rows in the template, and every sequence's position.
 :func:`reset` empties the tables a test filled (with the tables that refer to
 them) and puts the sequences back, and only when nothing else changed: any
@@ -47,6 +47,10 @@ SELECT (SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = 
        (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())
 """
 
+#: Transaction ids are 32 bits in a row's ``xmin``; ids 0-2 are special, so a horizon is at least 3.
+_HORIZON = "SELECT greatest(mod(pg_snapshot_xmax(pg_current_snapshot())::text::bigint, 4294967296), 3)"
+_NEXT_HORIZON = "SELECT greatest(mod(pg_current_xact_id()::text::bigint + 1, 4294967296), 3)"
+
 _SEQUENCES = """
 SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value, start_value FROM pg_sequences ORDER BY 1
 """
@@ -60,7 +64,8 @@ def _quoted(schema: str, name: str) -> str:
 class CopyState:
     """What a test could have changed in a copy, as :func:`take_state` reads it."""
 
-    catalog: dict[str, tuple]                   # catalog -> (rows, sum of xmin); "" -> settings, prepared
+    catalog: dict[str, tuple]                   # catalog -> (rows, rows written since horizon); "" -> settings, prepared
+    horizon: int                                # the first transaction id the state has not seen (32 bits)
     tables: dict[int, str]                      # oid -> quoted name
     references: dict[int, set[int]]             # table -> the tables whose foreign keys point at it
     filled: frozenset[int]                      # tables holding rows
@@ -75,9 +80,10 @@ class CopyState:
 def take_state(connection, baseline: CopyState | None = None) -> CopyState:
     """The copy's state; with ``baseline``, only what comparing to it needs."""
     run = connection.exec_driver_sql
-    catalog = _catalog(connection, list(baseline.catalog) if baseline else None)
+    horizon = baseline.horizon if baseline else int(run(_HORIZON).scalar())
+    catalog = _catalog(connection, horizon, list(baseline.catalog) if baseline else None)
     if baseline is not None and catalog != baseline.catalog:
-        return CopyState(catalog, baseline.tables, baseline.references, frozenset())
+        return CopyState(catalog, horizon, baseline.tables, baseline.references, frozenset())
     tables = baseline.tables if baseline else {oid: _quoted(schema, name) for oid, schema, name in run(_TABLES)}
     references: dict[int, set[int]] = {}
     if baseline is not None:
@@ -91,19 +97,20 @@ def take_state(connection, baseline: CopyState | None = None) -> CopyState:
                            f"FROM {tables[oid]} t").one())
             for oid in kept_tables if oid in filled}
     sequences = {name: (last, start) for name, last, start in run(_SEQUENCES)}
-    return CopyState(catalog, tables, references, filled, kept, sequences)
+    return CopyState(catalog, horizon, tables, references, filled, kept, sequences)
 
 
-def _catalog(connection, catalogs: list[str] | None = None) -> dict[str, tuple]:
-    """Each catalog's row count and sum of ``xmin``; under "" the database's settings and prepared transactions."""
+def _catalog(connection, horizon: int, catalogs: list[str] | None = None) -> dict[str, tuple]:
+    """Each catalog's rows, and how many were written (inserted or updated) by a transaction at or past
+    ``horizon``; under "" the database's settings and prepared transactions."""
     run = connection.exec_driver_sql
     if catalogs is None:
         catalogs = [row[0] for row in run(_CATALOGS)] + [""]
     found = {"": tuple(run(_OUTSIDE).one())} if "" in catalogs else {}
     fingerprint_sql = " UNION ALL ".join(
-        f"SELECT '{name}', count(*), coalesce(sum(xmin::text::bigint), 0) FROM pg_catalog.{name}"
-        for name in catalogs if name)
-    found.update((name, (rows, total)) for name, rows, total in run(fingerprint_sql))
+        f"SELECT '{name}', count(*), count(*) FILTER (WHERE age(xmin) <= age('{horizon}'::xid)) "
+        f"FROM pg_catalog.{name}" for name in catalogs if name)
+    found.update((name, (rows, newer)) for name, rows, newer in run(fingerprint_sql))
     return found
 
 
@@ -139,7 +146,8 @@ def reset(connection, baseline: CopyState) -> CopyState | None:
                     return None  # it would empty a table the template filled
                 emptied.add(child)
                 pending.append(child)
-    connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+    # A scratch copy: nothing is lost if a crash takes the reset with it, so the commit waits for no disk.
+    connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'; SET LOCAL synchronous_commit = off")
     if emptied:
         connection.exec_driver_sql("TRUNCATE " + ", ".join(baseline.tables[oid] for oid in sorted(emptied)))
     for name, (last, start) in baseline.sequences.items():
@@ -148,4 +156,5 @@ def reset(connection, baseline: CopyState) -> CopyState | None:
             connection.exec_driver_sql(f"SELECT setval('{name.replace(chr(39), chr(39) * 2)}', {value}, {called})")
     if not emptied:
         return baseline
-    return replace(baseline, catalog={**baseline.catalog, **_catalog(connection, ["pg_class"])})
+    # Emptying a table writes its catalog rows in this transaction: the next check looks past it.
+    return replace(baseline, horizon=int(connection.exec_driver_sql(_NEXT_HORIZON).scalar()))

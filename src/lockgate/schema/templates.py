@@ -64,6 +64,7 @@ class MigratedTemplates:
         self.spares: dict[str | None, list[tuple[URL, Any]]] = {}  # version -> reset copies and their states
         self.issued: dict[str, tuple[str | None, Any]] = {}        # copy -> its version and state when handed out
         self.engines: dict[str, Any] = {}  # copy -> its engine, kept with it: made and set up once
+        self.keepers: dict[str, Any] = {}  # copy -> the connection that resets it, warm from one test to the next
         self.signature: tuple | None = None
         self.checksum = ""
         self.folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX) if self.adapter.scratch == "file" else None
@@ -108,22 +109,41 @@ class MigratedTemplates:
         return engine
 
     def _reset(self, url: URL, state: Any) -> Any:
-        """The copy's new state once reset, its one connection left in its engine's pool; None: drop it."""
-        from sqlalchemy.exc import SQLAlchemyError
+        """The copy's new state once reset; None: drop it.
 
-        engine = self.engine_for(url)
-        engine.dispose()  # whatever the test left in the pool, with its session's temporary tables
+        The reset runs on a connection of its own that stays open, idle, beside
+        the tests: a new server session would spend most of a reset loading the
+        catalog it reads.
+        """
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.pool import NullPool
+
+        self.engine_for(url).dispose()  # whatever the test left in the pool, with its session's temporary tables
+        name = str(url.database)
         try:
-            with engine.begin() as connection:
-                fresh = self.resetter.reset(connection, state)
+            if name not in self.keepers:
+                self.keepers[name] = create_engine(url, poolclass=NullPool).connect()
+            keeper = self.keepers[name]
+            with keeper.begin() as transaction:
+                fresh = self.resetter.reset(keeper, state)
                 if fresh is None:
-                    connection.rollback()
+                    transaction.rollback()
         except SQLAlchemyError:  # held by a connection the test left open, or the like: a new copy will do
             fresh = None
         if fresh is None:
-            self.engines.pop(str(url.database), None)
-            engine.dispose()
+            self._close_keeper(name)
         return fresh
+
+    def _close_keeper(self, name: str) -> None:
+        keeper = self.keepers.pop(name, None)
+        if keeper is not None:
+            engine = keeper.engine
+            try:
+                keeper.close()
+            except Exception:  # noqa: BLE001 -- already ended by the server: nothing to close
+                pass
+            engine.dispose()
 
     def copy_to(self, url: URL, version: str | None) -> None:
         """Make the database of ``url`` (which must not exist) a copy of the template at ``version``."""
@@ -163,6 +183,7 @@ class MigratedTemplates:
         engine = self.engines.pop(str(url.database), None)
         if engine is not None:
             engine.dispose()
+        self._close_keeper(str(url.database))
         if self.folder is not None:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{url.database}{suffix}").unlink(missing_ok=True)
