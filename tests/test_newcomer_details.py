@@ -121,6 +121,8 @@ def test_postgresql_unknown_role_and_database_get_the_command_that_makes_them(ca
     assert_clean_error(role, 3, "no role 'lg_nobody'", "createuser -h")
     assert_no_password(role)
     assert_clean_error(database_, 3, "no database 'lg_no_such_db'", "createdb -h", "lg_no_such_db`")
+    if server.username:  # the hint creates it as the user the URL connects as
+        assert f"-U {server.username} lg_no_such_db`" in database_.err
 
 
 # -- a server that accepts the connection and never answers ----------------------------

@@ -93,6 +93,7 @@ def _postgresql(said: str, url) -> str | None:
                 f"(`createuser -h {host} -p {port} {name}` as a superuser).")
     if found["database"]:
         name = found["database"]["name"]
+        as_user = f" -U {url.username}" if url.username else ""
         return (f"The server has no database {name!r}: check its name in the URL, or create it "
-                f"(`createdb -h {host} -p {port} {name}`); lockgate creates tables, not databases.")
+                f"(`createdb -h {host} -p {port}{as_user} {name}`); lockgate creates tables, not databases.")
     return None
