@@ -80,14 +80,14 @@ class MigratedTemplates:
 
     def checkout(self, version: str | None) -> URL:
         """A database that is a copy of the template at ``version``: a reset spare, or a new copy."""
-        self._invalidate_if_changed()
+        template = self.template(version)  # first: a changed script drops the spares with the templates
         spares = self.spares.get(version)
         if spares:
             url, state = spares.pop()
             self.issued[str(url.database)] = (version, state)
             return url
         url = self.new_url()
-        self.copy_to(url, version)
+        self._copy(url, version, template)
         return url
 
     def give_back(self, url: URL) -> None:
@@ -119,8 +119,9 @@ class MigratedTemplates:
         from sqlalchemy.exc import SQLAlchemyError
         from sqlalchemy.pool import NullPool
 
-        self.engine_for(url).dispose()  # whatever the test left in the pool, with its session's temporary tables
         name = str(url.database)
+        if name in self.engines:  # whatever the test left in the pool, with its session's temporary tables
+            self.engines[name].dispose()
         try:
             if name not in self.keepers:
                 self.keepers[name] = create_engine(url, poolclass=NullPool).connect()
@@ -147,7 +148,9 @@ class MigratedTemplates:
 
     def copy_to(self, url: URL, version: str | None) -> None:
         """Make the database of ``url`` (which must not exist) a copy of the template at ``version``."""
-        template = self.template(version)
+        self._copy(url, version, self.template(version))
+
+    def _copy(self, url: URL, version: str | None, template: URL) -> None:
         if self.resetter is not None and self.baselines.get(version) is not None:
             self.issued[str(url.database)] = (version, self.baselines[version])
         if self.folder is not None:
