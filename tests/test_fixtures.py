@@ -14,7 +14,6 @@ from helpers import engine_for
 
 DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mariadb": "mysql+pymysql"}
 SERVER_BACKENDS = [pytest.param(b, marks=getattr(pytest.mark, b), id=b) for b in ("postgresql", "mariadb")]
-_handed_out: dict[str, list[str]] = {}  # backend -> database names, checked by a later test
 
 
 def closed_port() -> int:
@@ -37,17 +36,26 @@ def test_db_url_is_a_new_empty_database(db_url, db_backend, round_, tmp_path):
         conn.execute(sa.text("CREATE TABLE left_behind (id INTEGER PRIMARY KEY)"))
         conn.execute(sa.text("INSERT INTO left_behind (id) VALUES (1)"))
     assert table_names(db_url) == {"left_behind"}
-    _handed_out.setdefault(db_backend, []).append(url.database)
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
-def test_databases_are_dropped_after_their_test(backend, db_servers):
+def test_databases_are_dropped_after_their_test(backend, db_servers, tmp_path):
+    """The factory behind every database fixture drops what it made, even with a connection still open."""
     server = db_servers.need(backend)
-    names = _handed_out.get(backend)
-    if not names:
-        pytest.skip("checks on test_db_url_is_a_new_empty_database, which did not run")
-    assert len(set(names)) == len(names)
+    factory = dbservers.DatabaseFactory(backend, db_servers, tmp_path)
+    urls = [factory(), factory()]
+    names = [sa.make_url(url).database for url in urls]
+    assert len(set(names)) == 2 and all(server.database_exists(n) for n in names)
+    engine = sa.create_engine(urls[0])
+    try:
+        with engine.connect() as connection:  # left open across the drop, as a careless test would
+            connection.execute(sa.text("CREATE TABLE left_behind (id INTEGER PRIMARY KEY)"))
+            connection.commit()
+            factory.drop_all()
+    finally:
+        engine.dispose()
     assert [n for n in names if server.database_exists(n)] == []
+    assert factory.created == []
 
 
 def test_fresh_db_gives_more_databases_on_the_same_backend(fresh_db, db_backend):

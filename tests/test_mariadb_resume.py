@@ -79,7 +79,7 @@ UPGRADE = [
     ("u2", "INSERT INTO a VALUES (1, 10), (2, 20)", False),
     ("u3", "UPDATE counter SET n = n + 1", False),
     ("u4", "ALTER TABLE a ADD COLUMN w INT", True),
-    ("u5", "UPDATE a SET w = v * 2 WHERE SLEEP(0.4) = 0", False),  # long: 0.8 s
+    ("u5", "UPDATE a SET w = v * 2 WHERE SLEEP({pause}) = 0", False),  # long: 0.8 s when stopped inside
     ("u6", "UPDATE counter SET n = n + 10", False),
     ("u7", "CREATE INDEX a_w ON a (w)", True),
     ("u8", "CREATE TABLE b (id INT)", True),
@@ -91,12 +91,14 @@ DOWNGRADE = [
     ("d2", "UPDATE counter SET n = n + 1000", False),
     ("d3", "DROP TABLE b", True),
     ("d4", "DROP INDEX a_w ON a", True),
-    ("d5", "UPDATE counter SET n = n + 10000 WHERE SLEEP(0.8) = 0", False),  # long: 0.8 s
+    ("d5", "UPDATE counter SET n = n + 10000 WHERE SLEEP({pause} * 2) = 0", False),  # long: 0.8 s when stopped inside
     ("d6", "ALTER TABLE a DROP COLUMN w", True),
     ("d7", "UPDATE counter SET n = n + 100000", False),
     ("d8", "DROP TABLE a", True),
 ]
 LONG = {"u5", "d5"}
+#: Seconds a long statement sleeps per row: only a test that stops inside it waits for it.
+PAUSE = 0.4
 
 
 def _engine(url: str):
@@ -104,13 +106,15 @@ def _engine(url: str):
     return sa.create_engine(url, poolclass=NullPool)
 
 
-def sql(statements) -> str:
-    return "".join(f"-- step {tag}\n{text} /*{tag}*/;\n\n" for tag, text, _ in statements)
+def sql(statements, slow: str = "") -> str:
+    """The script's text; the long statement tagged ``slow`` sleeps, every other one runs at once."""
+    return "".join(f"-- step {tag}\n{text.replace('{pause}', str(PAUSE if tag == slow else 0))} /*{tag}*/;\n\n"
+                   for tag, text, _ in statements)
 
 
-def scripts(make_scripts, upgrade=UPGRADE, downgrade=DOWNGRADE) -> Path:
-    return make_scripts({"1_counter.sql": FIRST, "2_mixed.sql": sql(upgrade),
-                         "2_downgrade.sql": sql(downgrade)})
+def scripts(make_scripts, upgrade=UPGRADE, downgrade=DOWNGRADE, slow: str = "") -> Path:
+    return make_scripts({"1_counter.sql": FIRST, "2_mixed.sql": sql(upgrade, slow),
+                         "2_downgrade.sql": sql(downgrade, slow)})
 
 
 def stop_points(statements):
@@ -180,7 +184,7 @@ FAULTS = ["kill", "term", "connkill"]
 @pytest.mark.parametrize("how", FAULTS)
 @pytest.mark.parametrize("tag,when", stop_points(UPGRADE), ids=lambda v: str(v))
 def test_a_stopped_upgrade_resumes_where_it_stopped(mariadb_url, make_scripts, tag, when, how):
-    folder = scripts(make_scripts)
+    folder = scripts(make_scripts, slow=tag if when == "during" else "")
     stopped = stop(mariadb_url, folder, "upgrade", tag, when, how)
     assert stopped.returncode != 0, stopped.stderr
     assert "Traceback" not in stopped.stderr and "resolve" not in stopped.stderr, stopped.stderr
@@ -199,7 +203,7 @@ def test_a_stopped_upgrade_resumes_where_it_stopped(mariadb_url, make_scripts, t
 @pytest.mark.parametrize("how", FAULTS)
 @pytest.mark.parametrize("tag,when", stop_points(DOWNGRADE), ids=lambda v: str(v))
 def test_a_stopped_downgrade_resumes_where_it_stopped(mariadb_url, make_scripts, tag, when, how):
-    folder = scripts(make_scripts)
+    folder = scripts(make_scripts, slow=tag if when == "during" else "")
     engine = _engine(mariadb_url)
     DBMigrator(engine, directory=folder).upgrade()
     stopped = stop(mariadb_url, folder, "downgrade", tag, when, how)
