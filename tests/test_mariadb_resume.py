@@ -41,6 +41,7 @@ url, folder, command, tag, when, how = sys.argv[1:7]
 target = make_url(url)
 
 def fault(cursor):
+    print(f"FAULT {tag} {when} {how}", file=sys.stderr, flush=True)
     if how == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif how == "term":
@@ -126,8 +127,11 @@ def stop_points(statements):
 
 
 def stop(url: str, folder: Path, command: str, tag: str, when: str, how: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", DRIVER, url, str(folder), command, tag, when, how],
-                          capture_output=True, text=True, timeout=120)
+    """Run the command in a child process that stops itself at the fault; it must have got there."""
+    stopped = subprocess.run([sys.executable, "-c", DRIVER, url, str(folder), command, tag, when, how],
+                             capture_output=True, text=True, timeout=120)
+    assert f"FAULT {tag} {when} {how}" in stopped.stderr, f"the run never reached the fault:\n{stopped.stderr}"
+    return stopped
 
 
 def row_left(statements, tag: str, when: str) -> bool:
