@@ -9,9 +9,13 @@ The convention the pages under docs/ follow (test_docs.py runs every page):
   spaces match any whitespace (tables may be re-aligned) and ``...`` matches
   anything (timestamps, durations, generated versions). A command must exit 0,
   unless its line ends with a comment such as ``# exits 1``.
-  Commands run through :func:`subprocess.run` with an argument list from
-  :func:`shlex.split`, never through a shell, with the virtualenv's ``bin``
-  first on PATH. The runner itself handles ``cd DIR`` and ``export NAME=VALUE``;
+  Commands run with an argument list from :func:`shlex.split`, never
+  through a shell, with the virtualenv's ``bin`` first on PATH. The console
+  scripts ``lockgate`` and ``migrate`` run their entry-point function in a
+  process forked from a server that imported lockgate once (see
+  :func:`run_console_script`): the same code in a process of its own, without
+  paying Python's and SQLAlchemy's start-up for each of a page's commands;
+  every other program is a real :func:`subprocess.run`. The runner itself handles ``cd DIR`` and ``export NAME=VALUE``;
   it skips ``createdb``/``dropdb`` (the test supplies a fresh database) and
   ``pip install`` / ``python -m pip install`` (the virtualenv already has
   lockgate; the packages and extras named are checked against pyproject.toml
@@ -34,13 +38,16 @@ test (user and password included), one per NAME (see :class:`PageRunner`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
 
@@ -54,6 +61,8 @@ SKIPPED_PROGRAMS = ("createdb", "dropdb")
 HIDDEN_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL", "LOCKGATE_TEST_URL", "PYTEST_ADDOPTS",
                       "VISUAL", "EDITOR")
 TIMEOUT = 300
+#: Console scripts run by their entry point in a forked process (the rest run as programs).
+FORKED_SCRIPTS = ("lockgate", "migrate")
 
 
 @dataclass
@@ -241,11 +250,90 @@ class PageRunner:
     def check_run(self, argv: list[str], where: str, expected_exit: int, expected: list[str]) -> None:
         program = shutil.which(argv[0], path=self.env["PATH"])
         assert program, f"{where}: {argv[0]} is not installed"
-        done = subprocess.run([program, *argv[1:]], cwd=self.cwd, env=self.env, capture_output=True,
-                              text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        if argv[0] in FORKED_SCRIPTS and Path(program).parent == Path(sys.executable).parent:
+            done = run_console_script(argv[0], argv[1:], self.cwd, self.env)
+        else:
+            done = subprocess.run([program, *argv[1:]], cwd=self.cwd, env=self.env, capture_output=True,
+                                  text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
         output = ANSI.sub("", done.stdout + done.stderr)
         shown = shlex.join(argv) if argv[:2] != ["python", "-c"] else "python -c <block>"
         report = f"{where}: `{shown}` exited {done.returncode}\n--- output:\n{output}"
         assert done.returncode == expected_exit, f"expected exit {expected_exit}; {report}"
         for line in expected:
             assert output_pattern(line).search(output), f"output lacks {line.strip()!r}; {report}"
+
+
+# -- console scripts in forked processes ------------------------------------------
+
+#: A server with lockgate imported: per request line (JSON) it forks a child that
+#: becomes the console script (folder, environment, streams, argv, module path)
+#: and runs its entry point; it answers with the child's exit code.
+FORK_SERVER = r"""
+import importlib, json, os, signal, sys
+import lockgate.cli, sqlalchemy
+
+for line in sys.stdin:
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(request["timeout"])  # the default action ends the child
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        for fd, path in ((1, request["out"]), (2, request["err"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+        sys.argv = [request["launcher"], *request["args"]]
+        sys.path[0] = os.path.dirname(request["launcher"])  # what a launcher's interpreter puts first
+        module, _, function = request["target"].partition(":")
+        try:
+            code = getattr(importlib.import_module(module), function)()
+        except SystemExit as exit_:
+            code = exit_.code
+        if not isinstance(code, int):
+            if code is not None:
+                print(code, file=sys.stderr)
+            code = 0 if code is None else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+_server: subprocess.Popen | None = None
+
+
+def console_entry_point(name: str) -> str:
+    """``module:function`` of an installed console script, as its launcher in ``bin/`` calls it."""
+    (found,) = [e for e in entry_points(group="console_scripts") if e.name == name]
+    return found.value
+
+
+def run_console_script(name: str, args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run an installed console script's entry point in a process forked from a warm server.
+
+    What the launcher in ``bin/`` does, minus the interpreter's start-up: a
+    process of its own (its own folder, environment, modules, exit code),
+    forked from one single-threaded server per test process that has
+    imported lockgate already.
+    """
+    global _server
+    if _server is None or _server.poll() is not None:
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        _server = subprocess.Popen([sys.executable, "-c", FORK_SERVER], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, env=environment, cwd="/")
+    with tempfile.TemporaryDirectory() as folder:
+        out, err = Path(folder) / "out", Path(folder) / "err"
+        request = {"target": console_entry_point(name), "launcher": str(Path(sys.executable).parent / name),
+                   "args": args, "cwd": str(cwd), "env": env, "out": str(out), "err": str(err), "timeout": TIMEOUT}
+        assert _server.stdin is not None and _server.stdout is not None
+        _server.stdin.write(json.dumps(request) + "\n")
+        _server.stdin.flush()
+        answer = _server.stdout.readline()
+        assert answer, "the fork server for console scripts stopped"
+        return subprocess.CompletedProcess([name, *args], int(answer),
+                                           out.read_text(encoding="utf-8", errors="replace"),
+                                           err.read_text(encoding="utf-8", errors="replace"))

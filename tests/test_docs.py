@@ -24,13 +24,16 @@ is out of date and prints the command that regenerates it.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import dbservers
-from docblocks import PageRunner, parse_blocks, parse_console, output_pattern
+from docblocks import PageRunner, parse_blocks, parse_console, output_pattern, run_console_script
 
 try:
     import tomllib
@@ -173,3 +176,21 @@ def test_every_configuration_key_is_described():
     from lockgate.reference import KEY_HELP
 
     assert set(KEY_HELP) == set(KEYS), "lockgate.reference.KEY_HELP must describe exactly config.KEYS"
+
+
+def test_forked_console_scripts_behave_as_their_launchers(tmp_path):
+    """The docs' lockgate/migrate commands run forked from a warm server: same output, exit code, folder."""
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "1_a.sql").write_text("CREATE TABLE a (id INTEGER);\n")
+    env = {**os.environ, "LOCKGATE_URL": f"sqlite:///{tmp_path / 'app.db'}", "NO_COLOR": "1"}
+    for name, args in [("lockgate", ["--directory", "migrations", "status"]),
+                       ("lockgate", ["--directory", "missing", "status"]),
+                       ("migrate", ["missing.ini", "upgrade"]),
+                       ("lockgate", ["--version"])]:
+        launcher = subprocess.run([str(Path(sys.executable).parent / name), *args], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        forked = run_console_script(name, args, tmp_path, env)
+        assert (forked.returncode, forked.stdout, forked.stderr) == (
+            launcher.returncode, launcher.stdout, launcher.stderr), (name, args)
+    assert run_console_script("lockgate", ["--directory", "migrations", "upgrade"], tmp_path, env).returncode == 0
+    assert (tmp_path / "app.db").exists()  # ran in the folder given, with the environment given
