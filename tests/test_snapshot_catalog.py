@@ -49,6 +49,17 @@ CHANGES = [
                                   "ON DELETE SET NULL"]}),
     ("a renamed parent table", {"*": ["ALTER TABLE parent RENAME TO elder"]}),
     ("a dropped view and table", {"*": ["DROP VIEW v_parent", "DROP TABLE child"]}),
+    # Changes that only delete catalog rows of a table that is kept, and write none of its own.
+    ("a dropped foreign key", {"*": ["ALTER TABLE other DROP CONSTRAINT fk_other_parent"],
+                               "mariadb": ["ALTER TABLE other DROP FOREIGN KEY fk_other_parent"],
+                               "sqlite": None}),
+    ("a dropped check constraint", {"*": ["ALTER TABLE other DROP CONSTRAINT size_positive"],
+                                    "mariadb": ["ALTER TABLE other DROP CONSTRAINT size_positive"],
+                                    "sqlite": None}),
+    ("a dropped default", {"*": ["ALTER TABLE elder ALTER COLUMN state DROP DEFAULT"], "sqlite": None}),
+    ("a dropped column", {"*": ["ALTER TABLE other DROP COLUMN size"]}),
+    ("an index dropped on an unchanged table", {"*": ["DROP INDEX ux_parent_code"],
+                                                "mariadb": ["DROP INDEX ux_parent_code ON elder"]}),
 ]
 
 

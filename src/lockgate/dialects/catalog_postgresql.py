@@ -10,13 +10,16 @@ backs.
 
 from __future__ import annotations
 
+import itertools
 import re
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
 from .catalog_schema import FK_ACTIONS, SchemaCatalog
 
-_IN_SCHEMA = "c.relnamespace = current_schema()::regnamespace"
+#: The namespace is looked up once per statement (an InitPlan), not once per catalog row.
+_IN_SCHEMA = "c.relnamespace = (SELECT current_schema()::regnamespace)"
 #: Stands for the filter to the tables asked for (see :func:`_only`).
 _ONLY = "<only>"
 
@@ -71,26 +74,137 @@ UNION ALL SELECT 'k', q.tbl, row_to_json(q) FROM ({_CONSTRAINTS} OFFSET 0) q
 UNION ALL SELECT 'i', q.tbl, row_to_json(q) FROM ({_INDEXES} OFFSET 0) q
 """
 
-#: Every catalog row a table's snapshot is read from, by its id and the transaction that
-#: wrote it (``xmin``): any DDL on the table writes at least one new row or removes one.
-#: A renamed parent table changes its children's foreign keys: the reader re-reads those.
-_FINGERPRINTS = f"""
-SELECT c.relname, concat_ws('/', c.oid, c.xmin,
-  (SELECT string_agg(a.attnum || ':' || a.xmin || ':' || a.atttypid, ',' ORDER BY a.attnum)
-   FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0),
-  (SELECT string_agg(d.oid || ':' || d.xmin, ',' ORDER BY d.oid) FROM pg_attrdef d WHERE d.adrelid = c.oid),
-  (SELECT string_agg(k.oid || ':' || k.xmin, ',' ORDER BY k.oid) FROM pg_constraint k WHERE k.conrelid = c.oid),
-  (SELECT string_agg(i.indexrelid || ':' || i.xmin || ':' || x.xmin, ',' ORDER BY i.indexrelid)
-   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = c.oid))
-FROM pg_class c WHERE {_IN_SCHEMA} AND c.relkind IN ('r', 'p')
+#: The catalog rows a table's snapshot is read from (its own, its columns', defaults',
+#: constraints' and indexes'), each with its id and the table it belongs to, in the whole
+#: database (no join is needed to tell what is whose); ``<new>`` stands for the rows to return.
+_ROWS = """
+SELECT 'c', c.oid::bigint, CASE WHEN c.relkind IN ('r', 'p') THEN c.oid
+       WHEN c.relkind = 'i' THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid) END::bigint,
+       CASE WHEN c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace THEN c.relname END
+FROM pg_class c WHERE <new c>
+UNION ALL SELECT 'k', k.oid::bigint, k.conrelid::bigint, NULL FROM pg_constraint k WHERE <new k>
 """
 
-_CHECK = re.compile(r"^CHECK *\((.*)\)( NOT VALID)?$", re.DOTALL)
+#: Columns, defaults and indexes are only ever deleted with a row that is counted: a column
+#: is dropped by marking its row, a default by rewriting its column's, an index with its
+#: ``pg_class`` row. Only the rows written since the last read are listed.
+_WRITTEN = """
+UNION ALL SELECT 'a', NULL, a.attrelid::bigint, NULL FROM pg_attribute a WHERE a.attnum > 0 AND <new a>
+UNION ALL SELECT 'd', NULL, d.adrelid::bigint, NULL FROM pg_attrdef d WHERE <new d>
+UNION ALL SELECT 'i', NULL, i.indrelid::bigint, NULL FROM pg_index i WHERE <new i>
+"""
+
+#: The relations' and constraints' counts, and the snapshot this statement read (its first
+#: transaction id not yet seen, and those in progress), as 32-bit ids like a row's ``xmin``.
+_COUNTS = """
+UNION ALL SELECT '#', (SELECT count(*) FROM pg_class), (SELECT count(*) FROM pg_constraint), NULL
+UNION ALL SELECT '@', mod(pg_snapshot_xmax(s)::text::bigint, 4294967296), current_schema()::regnamespace::oid::bigint,
+  (SELECT string_agg(mod(x::text::bigint, 4294967296)::text, ',') FROM pg_snapshot_xip(s) x)
+FROM pg_current_snapshot() s
+"""
+
+#: A row is new when the previous read could not see it: written by a transaction that had
+#: not begun (``age`` counts around the 32-bit wrap) or was still running then.
+_NEW = "(age({0}.xmin) <= age(%(horizon)s::xid) OR {0}.xmin = ANY(%(running)s::xid[]))"
+_SINCE = (_ROWS + _WRITTEN + _COUNTS).replace("<new c>", _NEW.format("c")).replace("<new k>", _NEW.format("k")) \
+    .replace("<new a>", _NEW.format("a")).replace("<new d>", _NEW.format("d")).replace("<new i>", _NEW.format("i"))
+_ALL = (_ROWS + _COUNTS).replace("<new c>", "TRUE").replace("<new k>", "TRUE")
+
+_STATE = "lockgate_catalog_fingerprints"
+#: A table's fingerprint names the read that saw it change: numbers never given twice in a process.
+_READS = itertools.count(1)
+
+
+@dataclass
+class _Seen:
+    """What the last fingerprints read saw: kept on the connection for the next read."""
+
+    schema: int
+    horizon: int                                    # the first transaction id the read had not seen
+    running: str                                    # those in progress then, unseen as well ('1,2')
+    rows: dict[str, dict[int, int]]                 # 'c' (relations), 'k' (constraints): row id -> table
+    tables: dict[int, str] = field(default_factory=dict)     # the current schema's tables, by oid
+    versions: dict[int, int] = field(default_factory=dict)   # table -> the read that last saw it change
 
 
 def read_fingerprints(connection) -> dict[str, str]:
-    """Each table's fingerprint: it changes whenever a snapshot of the table could."""
-    return dict(connection.execute(text(_FINGERPRINTS)).all())
+    """Each table's fingerprint: it changes whenever a snapshot of the table could.
+
+    A table's fingerprint is its oid and the read that last saw it change. The
+    first read on a connection lists every relation and constraint; each later
+    one only the catalog rows written by a transaction the previous read had
+    not seen (by ``xmin``), and how many relations and constraints there are:
+    fewer than those known, less those rewritten, means some were deleted, and
+    only then are all listed again to tell whose. So the read costs about the
+    same whatever the number of tables, where comparing every table's rows
+    would grow with the schema.
+
+    The connection is one kept for a series of snapshots: its first read keeps
+    its plans generic, so this read and the catalog read after it, repeated
+    with new parameters, are planned once rather than every time (planning
+    costs more than running them).
+    """
+    seen: _Seen | None = connection.info.get(_STATE)
+    if seen is None:
+        connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    seen = _read_all(connection) if seen is None else _read_since(connection, seen)
+    connection.info[_STATE] = seen
+    return {name: f"{oid}.{seen.versions[oid]}" for oid, name in seen.tables.items()}
+
+
+def _run(connection, since: _Seen | None):
+    """Rows by catalog, tables written, names, counts, the snapshot's horizon and running, schema."""
+    rows: dict[str, dict[int, int]] = {"c": {}, "k": {}}
+    written: set[int] = set()
+    names: dict[int, str | None] = {}
+    counts: dict[str, int] = {}
+    horizon, running, schema = 0, "", 0
+    params = {"horizon": str(since.horizon), "running": "{" + since.running + "}"} if since else None
+    for kind, row_id, table, name in connection.exec_driver_sql(_SINCE if since else _ALL, params):
+        if kind == "#":
+            counts = {"c": row_id, "k": table}
+        elif kind == "@":
+            horizon, schema, running = max(int(row_id), 3), int(table), name or ""
+        elif row_id is None:
+            written.add(table)
+        else:
+            rows[kind][row_id] = table or 0
+            if kind == "c" and table == row_id:
+                names[row_id] = name
+    return rows, written, names, counts, horizon, running, schema
+
+
+def _read_all(connection) -> _Seen:
+    rows, _, names, _, horizon, running, schema = _run(connection, None)
+    tables = {oid: name for oid, name in names.items() if name is not None}
+    return _Seen(schema, horizon, running, rows, tables, dict.fromkeys(tables, next(_READS)))
+
+
+def _read_since(connection, seen: _Seen) -> _Seen:
+    new, changed, names, counts, horizon, running, schema = _run(connection, seen)
+    if schema != seen.schema:
+        return _read_all(connection)
+    changed |= {table for rows in new.values() for table in rows.values()}
+    if any(len(seen.rows[kind]) != counts[kind] - len(new[kind]) + len(new[kind].keys() & seen.rows[kind].keys())
+           for kind in new):  # rows were deleted: list them all to tell whose
+        everything = _read_all(connection)
+        for kind in new:
+            changed |= {seen.rows[kind][row] for row in seen.rows[kind].keys() - everything.rows[kind].keys()}
+        rows, tables = everything.rows, everything.tables
+    else:
+        rows = {kind: {**seen.rows[kind], **new[kind]} for kind in new}
+        tables = dict(seen.tables)
+        for oid, name in names.items():
+            if name is None:
+                tables.pop(oid, None)  # no longer a table of this schema
+            else:
+                tables[oid] = name
+    read = next(_READS)
+    versions = {oid: read if oid in changed or oid not in seen.versions else seen.versions[oid] for oid in tables}
+    return _Seen(schema, horizon, running, rows, tables, versions)
+
+
+_CHECK = re.compile(r"^CHECK *\((.*)\)( NOT VALID)?$", re.DOTALL)
 
 
 def read_catalog(connection, tables=None) -> SchemaCatalog:
