@@ -7,19 +7,32 @@ LOCKGATE_TEST_* environment variables are described in dbservers.py.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 import dbservers
 from dbservers import BACKENDS
+from lockgate.dialects import pymysql_tls
 
 _SERVERS = pytest.StashKey[dbservers.Servers]()
 
 
 def pytest_configure(config):
     config.stash[_SERVERS] = dbservers.Servers()
+
+
+@event.listens_for(Engine, "do_connect")
+def _one_tls_context_per_process(dialect, connection_record, cargs, cparams):
+    """The suite's own engines connect to MariaDB as lockgate's do (test_pymysql_tls.py checks
+    lockgate's): PyMySQL's preferred-TLS context built once, not about 45 ms of CPU per connection."""
+    if dialect.driver == "pymysql":
+        return pymysql_tls.connect(dialect, connection_record, cargs, cparams)
+    return None
 
 
 def pytest_unconfigure(config):
@@ -32,12 +45,60 @@ def pytest_report_header(config):
     return config.stash[_SERVERS].header_lines()
 
 
+#: Tests that take many seconds (fresh virtualenvs, whole pages, long histories), by node id
+#: prefix, with their rough cost in seconds on 2 cores under a 4-worker run.
+SLOW_TESTS = {
+    "tests/test_readme.py::test_second_command": 50,
+    "tests/test_readme.py::test_first_command": 34,
+    "tests/test_docs.py::test_page_runs_as_written[docs/howto/ci.md]": 30,
+    "tests/test_snapshot_catalog.py::test_a_downgrade_forgetting_an_index": 18,
+    "tests/test_import_real_alembic_project.py": 14,
+    "tests/test_docs.py::test_page_runs_as_written": 10,
+    "tests/test_split_properties.py": 10,
+    "tests/test_fleet.py::test_50_postgresql_databases": 20,
+    "tests/test_faults.py::test_a_server_stopped_mid_run": 12,
+    "tests/test_bench_stairway.py": 11,
+    "tests/test_plugin_templates.py::test_parallel_sessions": 8,
+    "tests/test_import_alembic.py::test_imported_scripts_build": 8,
+    "tests/test_newcomer_details.py::test_a_silent_server": 8,
+}
+
+
+def _cost(item) -> int:
+    return max((cost for prefix, cost in SLOW_TESTS.items() if item.nodeid.startswith(prefix)), default=0)
+
+
 def pytest_collection_modifyitems(items):
-    """Tests using ``postgresql_url`` etc. get that marker too, so ``-m`` selects them."""
+    """Tests using ``postgresql_url`` etc. get that marker too, so ``-m`` selects them.
+
+    Under xdist (``--dist worksteal``, set in pyproject.toml) each worker is
+    first given a contiguous quarter of the list, and idle workers steal from
+    the end of others' queues: so the slow tests are dealt out, longest first,
+    to the start of each worker's share, where they begin at once instead of
+    ending the run on one worker.
+    """
     for item in items:
         for backend in BACKENDS:
             if f"{backend}_url" in item.fixturenames:
                 item.add_marker(backend)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        items[:] = _dealt_out(items, workers)
+
+
+def _dealt_out(items: list, workers: int) -> list:
+    slow = sorted((item for item in items if _cost(item)), key=_cost, reverse=True)
+    rest = [item for item in items if not _cost(item)]
+    shares: list[list] = [[] for _ in range(workers)]
+    for item in slow:  # longest first, each to the share with the least work so far
+        min(shares, key=lambda share: sum(map(_cost, share))).append(item)
+    size, ordered = -(-len(items) // workers), []
+    for share in shares:
+        take = max(0, size - len(share))
+        share.extend(rest[:take])
+        del rest[:take]
+        ordered.extend(share)
+    return ordered + rest
 
 
 @pytest.fixture(autouse=True)

@@ -40,10 +40,14 @@ class MySQLAdapter(DialectAdapter):
         return args
 
     def prepare_engine(self, engine, driver: str, url) -> None:
-        if _bounds_handshake(driver, url):
-            from sqlalchemy import event
+        from sqlalchemy import event
 
+        if _bounds_handshake(driver, url):
             event.listen(engine, "connect", _unbound_reads)
+        if driver == "pymysql":
+            from .pymysql_tls import connect
+
+            event.listen(engine, "do_connect", connect)
 
     def table_name_limit(self, dialect) -> tuple[int | None, str]:
         """64 characters (SQLAlchemy says 255, the limit of other identifiers)."""
