@@ -322,9 +322,8 @@ def run_console_script(name: str, args: list[str], cwd: Path, env: dict[str, str
     """
     global _server
     if _server is None or _server.poll() is not None:
-        environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         _server = subprocess.Popen([sys.executable, "-c", FORK_SERVER], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True, env=environment, cwd="/")
+                                   stdout=subprocess.PIPE, text=True, cwd="/")
     with tempfile.TemporaryDirectory() as folder:
         out, err = Path(folder) / "out", Path(folder) / "err"
         request = {"target": console_entry_point(name), "launcher": str(Path(sys.executable).parent / name),
