@@ -145,3 +145,40 @@ def test_a_copy_held_by_a_connection_the_test_left_open_is_not_reused(templates,
             except sa.exc.OperationalError:
                 pass  # ended by the drop, which does not wait for connections a test forgot
             engine.dispose()
+
+
+def test_the_next_test_gets_the_last_ones_connection_made_as_new(templates, db_backend):
+    if templates.resetter is None:
+        pytest.skip("copies are reset only on PostgreSQL")
+    found = {}
+
+    def dirty(connection):
+        _add_rows_only(connection)
+        connection.execute(sa.text("SET application_name = 'dirty'"))
+        connection.execute(sa.text("SELECT pg_advisory_lock(42)"))
+        found["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+
+    def look(connection):
+        found["next pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        found["name"] = connection.execute(sa.text("SHOW application_name")).scalar()
+        found["locks"] = connection.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
+        found["items"] = _rows(connection, "items")
+
+    first = _one_test(templates, dirty)
+    assert _one_test(templates, look) == first
+    assert found["next pid"] == found["pid"], "the copy's connection stays open from one test to the next"
+    assert (found["name"], found["locks"], found["items"]) == ("", 0, [])
+
+
+def test_a_copy_filled_past_what_a_delete_empties_quickly_is_truncated(templates, db_backend):
+    if templates.resetter is None:
+        pytest.skip("copies are reset only on PostgreSQL")
+    from lockgate.dialects.reset_postgresql import MAX_DELETED_ROWS
+
+    def fill(connection):
+        connection.execute(sa.text("INSERT INTO items (kind_id, label) SELECT 1, 'x' FROM generate_series(1, :n)"),
+                           {"n": MAX_DELETED_ROWS + 5})
+
+    first = _one_test(templates, fill)
+    seen = _seen(templates)
+    assert seen.pop("name") == first and seen == FRESH

@@ -286,6 +286,7 @@ class FreshDatabase:
         self.url: URL | None = None
         self.made = False
         self._engine: Engine | None = None
+        self._kept = False  # the engine is the copy's, kept with it by the templates
         self._migrator: DBMigrator | None = None
 
     @property
@@ -322,7 +323,7 @@ class FreshDatabase:
         if self._engine is None:  # nothing holds this database's name yet: a kept copy will do
             self.url = self.templates.checkout(key)
             self.made = True
-            self._engine = self.templates.engine_for(self.url)
+            self._engine, self._kept = self.templates.engine_for(self.url), True
             return self._engine
         assert self.url is not None
         if self.made and not self._untouched():
@@ -330,8 +331,8 @@ class FreshDatabase:
             return self.engine
         if self.made:
             self.engine.dispose()
-            self.templates.drop(self.url)
-            self.made = False
+            self.templates.drop(self.url)  # which forgets the copy's engine: this one is now the test's own
+            self.made, self._kept = False, False
         self.templates.copy_to(self.url, key)
         self.made = True
         return self.engine
@@ -346,8 +347,8 @@ class FreshDatabase:
     def drop(self) -> None:
         """Give the database back: kept for the next test where it can be reset, else dropped (on a server,
         while the next test runs)."""
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._engine is not None and not self._kept:
+            self._engine.dispose()  # the copy's own engine keeps its connections for the next test
         if self.made and self.url is not None:
             self.templates.give_back(self.url)
             self.made = False
