@@ -6,6 +6,11 @@ SQLAlchemy's inspector reads it table by table: types as ``format_type``
 prints them, defaults and checks as ``pg_get_expr``/``pg_get_constraintdef``
 print them, indexes without the primary key's, each naming the constraint it
 backs.
+
+A series of snapshots (the stairway's) asks :func:`read_fingerprints` which
+tables changed since the last one; the same statement reads those tables'
+catalog, so each snapshot is one round trip whose cost follows what the step
+changed, not the size of the schema.
 """
 
 from __future__ import annotations
@@ -110,6 +115,30 @@ _SINCE = (_ROWS + _WRITTEN + _COUNTS).replace("<new c>", _NEW.format("c")).repla
     .replace("<new a>", _NEW.format("a")).replace("<new d>", _NEW.format("d")).replace("<new i>", _NEW.format("i"))
 _ALL = (_ROWS + _COUNTS).replace("<new c>", "TRUE").replace("<new k>", "TRUE")
 
+#: The fingerprints' statement, with the catalog of the tables it finds written (and of those whose
+#: foreign keys name one of them) in the same round trip: the snapshot that follows needs no other
+#: (:func:`read_catalog` takes them). Catalog rows are told by a kind starting with '='.
+_WITH_CATALOG = f"""
+WITH found AS MATERIALIZED (<found>),
+written AS MATERIALIZED (
+  SELECT f.table FROM found f WHERE f.kind IN ('c', 'k', 'a', 'd', 'i') AND f.table IS NOT NULL
+  UNION SELECT k.conrelid FROM pg_constraint k
+  WHERE k.contype = 'f' AND k.confrelid IN (SELECT f.table FROM found f WHERE f.kind IN ('c', 'k', 'a', 'd', 'i')))
+SELECT f.kind, f.id, f.table, f.name, NULL::json FROM found f
+UNION ALL SELECT '=' || q.kind, NULL, NULL, q.tbl, q.row FROM (
+{_EVERYTHING.replace(_ONLY, "c.oid IN (SELECT w.table FROM written w)")}) q(kind, tbl, row)
+"""
+
+
+def _found(statement: str) -> str:
+    """``statement`` (the fingerprints' rows) with its columns named for :data:`_WITH_CATALOG`."""
+    return f"SELECT * FROM ({statement}) q(kind, id, \"table\", name)"
+
+
+_SINCE_WITH_CATALOG = _WITH_CATALOG.replace("<found>", _found(_SINCE))
+_ALL_WITH_CATALOG = _WITH_CATALOG.replace("<found>", _found(_ALL))
+_PREFETCHED = "lockgate_catalog_prefetched"
+
 _STATE = "lockgate_catalog_fingerprints"
 #: A table's fingerprint names the read that saw it change: numbers never given twice in a process.
 _READS = itertools.count(1)
@@ -147,71 +176,101 @@ def read_fingerprints(connection) -> dict[str, str]:
     seen: _Seen | None = connection.info.get(_STATE)
     if seen is None:
         connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-    seen = _read_all(connection) if seen is None else _read_since(connection, seen)
+    found = _run(connection, seen, with_catalog=True)
+    connection.info[_PREFETCHED] = found.catalog
+    seen = _seen_all(found) if seen is None else _read_since(connection, seen, found)
     connection.info[_STATE] = seen
     return {name: f"{oid}.{seen.versions[oid]}" for oid, name in seen.tables.items()}
 
 
-def _run(connection, since: _Seen | None):
-    """Rows by catalog, tables written, names, counts, the snapshot's horizon and running, schema."""
-    rows: dict[str, dict[int, int]] = {"c": {}, "k": {}}
-    written: set[int] = set()
-    names: dict[int, str | None] = {}
-    counts: dict[str, int] = {}
-    horizon, running, schema = 0, "", 0
+@dataclass
+class _Found:
+    """What one fingerprints statement returned."""
+
+    rows: dict[str, dict[int, int]]     # 'c', 'k': row id -> table
+    written: set[int]                   # tables of the columns, defaults and indexes written
+    names: dict[int, str | None]        # table -> its name, None when not a table of the schema
+    counts: dict[str, int]
+    horizon: int
+    running: str
+    schema: int
+    catalog: dict[str, list] | None     # catalog rows by kind ('r', 'c', 'k', 'i'), when asked for
+
+
+def _run(connection, since: _Seen | None, with_catalog: bool = False) -> _Found:
+    found = _Found({"c": {}, "k": {}}, set(), {}, {}, 0, "", 0, {"r": [], "c": [], "k": [], "i": []})
     params = {"horizon": str(since.horizon), "running": "{" + since.running + "}"} if since else None
-    for kind, row_id, table, name in connection.exec_driver_sql(_SINCE if since else _ALL, params):
-        if kind == "#":
-            counts = {"c": row_id, "k": table}
+    if with_catalog:
+        sql = _SINCE_WITH_CATALOG if since else _ALL_WITH_CATALOG
+    else:
+        sql, found.catalog = (_SINCE if since else _ALL), None
+    for kind, row_id, table, name, *row in connection.exec_driver_sql(sql, params):
+        if kind[0] == "=":
+            found.catalog[kind[1:]].append((name, row[0]))  # type: ignore[index]
+        elif kind == "#":
+            found.counts = {"c": row_id, "k": table}
         elif kind == "@":
-            horizon, schema, running = max(int(row_id), 3), int(table), name or ""
+            found.horizon, found.schema, found.running = max(int(row_id), 3), int(table), name or ""
         elif row_id is None:
-            written.add(table)
+            found.written.add(table)
         else:
-            rows[kind][row_id] = table or 0
+            found.rows[kind][row_id] = table or 0
             if kind == "c" and table == row_id:
-                names[row_id] = name
-    return rows, written, names, counts, horizon, running, schema
+                found.names[row_id] = name
+    return found
 
 
-def _read_all(connection) -> _Seen:
-    rows, _, names, _, horizon, running, schema = _run(connection, None)
-    tables = {oid: name for oid, name in names.items() if name is not None}
-    return _Seen(schema, horizon, running, rows, tables, dict.fromkeys(tables, next(_READS)))
+def _seen_all(found: _Found) -> _Seen:
+    tables = {oid: name for oid, name in found.names.items() if name is not None}
+    return _Seen(found.schema, found.horizon, found.running, found.rows, tables, dict.fromkeys(tables, next(_READS)))
 
 
-def _read_since(connection, seen: _Seen) -> _Seen:
-    new, changed, names, counts, horizon, running, schema = _run(connection, seen)
-    if schema != seen.schema:
-        return _read_all(connection)
+def _read_since(connection, seen: _Seen, found: _Found) -> _Seen:
+    new, changed = found.rows, set(found.written)
+    if found.schema != seen.schema:
+        return _seen_all(_run(connection, None))
     changed |= {table for rows in new.values() for table in rows.values()}
+    counts = found.counts
     if any(len(seen.rows[kind]) != counts[kind] - len(new[kind]) + len(new[kind].keys() & seen.rows[kind].keys())
            for kind in new):  # rows were deleted: list them all to tell whose
-        everything = _read_all(connection)
+        everything = _seen_all(_run(connection, None))
         for kind in new:
             changed |= {seen.rows[kind][row] for row in seen.rows[kind].keys() - everything.rows[kind].keys()}
         rows, tables = everything.rows, everything.tables
     else:
         rows = {kind: {**seen.rows[kind], **new[kind]} for kind in new}
         tables = dict(seen.tables)
-        for oid, name in names.items():
+        for oid, name in found.names.items():
             if name is None:
                 tables.pop(oid, None)  # no longer a table of this schema
             else:
                 tables[oid] = name
     read = next(_READS)
     versions = {oid: read if oid in changed or oid not in seen.versions else seen.versions[oid] for oid in tables}
-    return _Seen(schema, horizon, running, rows, tables, versions)
+    return _Seen(found.schema, found.horizon, found.running, rows, tables, versions)
 
 
 _CHECK = re.compile(r"^CHECK *\((.*)\)( NOT VALID)?$", re.DOTALL)
 
 
 def read_catalog(connection, tables=None) -> SchemaCatalog:
-    """The current schema's views and tables (or only ``tables``), read in one round trip."""
-    rows: dict[str, list] = {"r": [], "c": [], "k": [], "i": []}
-    for kind, table, row in _only(connection, _EVERYTHING, tables):
-        rows[kind].append((table, row))
+    """The current schema's views and tables (or only ``tables``), read in one round trip.
+
+    Right after :func:`read_fingerprints`, the tables it found written were read with it:
+    asked for no others, this reads nothing.
+    """
+    rows: dict[str, list] | None = connection.info.pop(_PREFETCHED, None)
+    if rows is not None and tables is not None:
+        read = {name for name, row in rows["r"] if row["kind"] in ("r", "p")}
+        if set(tables) <= read:
+            rows = {kind: [(table, row) for table, row in found if kind == "r" or table in tables]
+                    for kind, found in rows.items()}
+        else:
+            rows = None
+    if rows is None or tables is None:
+        rows = {"r": [], "c": [], "k": [], "i": []}
+        for kind, table, row in _only(connection, _EVERYTHING, tables):
+            rows[kind].append((table, row))
     catalog = SchemaCatalog()
     for name, row in rows["r"]:
         if row["kind"] in ("v", "m"):
