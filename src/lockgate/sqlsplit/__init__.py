@@ -55,15 +55,15 @@ driver cannot send the rows, so such a statement raises a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import accumulate, compress, islice, repeat
 import re
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from ..directives import sql_directives
 from ..errors import LockgateError
 from .blocks import TokenReader, body_end, comment_end, copy_from_stdin, skip_lead, starts_line
-from .lexicon import (BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules,
-                      run_scanner, scanner)
+from .lexicon import BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules, scanner
+from .runs import Run, plain_run
+from .statement import Statement, line_ends
 
 __all__ = ["BREAK_MARKER", "MYSQL", "POSTGRESQL", "SPLIT_AT_MARKERS", "SQLITE", "STANDARD", "Statement",
            "TextSource", "iter_statements", "split_sql", "sql_kind"]
@@ -83,17 +83,6 @@ class TextSource(Protocol):
     """What a streamed script must offer: an open text file, ``io.StringIO``, ..."""
 
     def read(self, size: int, /) -> str: ...
-
-
-class Statement(NamedTuple):
-    """One SQL statement of a script, with the line it starts on (for error messages).
-
-    A named tuple: immutable like a frozen dataclass, and made in a fraction
-    of the time, which counts at tens of thousands of statements a second.
-    """
-
-    text: str  # without its terminating delimiter, stripped; comments inside it kept
-    line: int  # 1-based line of the statement's first character (leading comments skipped)
 
 
 # The mysql client's DELIMITER command: the rest of the line is its argument,
@@ -170,6 +159,7 @@ class _Splitter:
         self.pos = 0  # start of the part not yet split
         self.counted = 0  # newlines before this index are counted in self.line
         self.line = 1
+        self.run = Run()
 
     def _set_delimiter(self, delimiter: str) -> None:
         self.delimiter = delimiter
@@ -181,8 +171,9 @@ class _Splitter:
     def feed(self, text: str) -> None:
         """Append text, dropping what is split; one character stays for look-behinds."""
         cut = self.pos - 1
+        self.run.moved()
         if cut > 0:
-            self.line += _line_ends(self.buf, self.counted, cut)
+            self.line += line_ends(self.buf, self.counted, cut)
             self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
         else:
             self.buf += text
@@ -192,6 +183,7 @@ class _Splitter:
         if self.markers_only is None:
             if self.buf.startswith(_BOM):  # a byte order mark is no part of the SQL
                 self.buf = self.buf[1:]
+                self.run.moved()
             # Decided once the first line after the leading comments is complete.
             m = _LEADING_COMMENTS.match(self.buf)
             assert m is not None  # the pattern matches the empty string: never None
@@ -210,13 +202,12 @@ class _Splitter:
         try:
             while True:
                 if pg and not wait:
-                    batch, run_end, line, counted = _plain_run(sql, pos, line, counted)
+                    batch, run_end, line, counted = plain_run(sql, pos, line, counted, self.run)
                     if run_end > pos:
                         backoff, pos = 1, run_end
                         yield from batch
                         continue
-                    backoff = min(backoff * 2, 64)  # a file of other statements: try again later
-                    wait = backoff
+                    wait, backoff = backoff, min(backoff * 2, 64)  # a file of other statements: try again later
                 wait = max(wait - 1, 0)
                 regs = scan(sql, pos).regs  # type: ignore[union-attr]  # matches the empty string
                 start, head_end, stop = regs[1][1], regs[2][1], regs[0][1]
@@ -250,12 +241,12 @@ class _Splitter:
                     return
                 if pg and c in "Cc" and sql.startswith(("P", "p"), start + 2) and _COPY.match(sql, start) \
                         and copy_from_stdin(sql, start, end, r):
-                    raise _copy_from_stdin_error(line + _line_ends(sql, counted, start))
+                    raise _copy_from_stdin_error(line + line_ends(sql, counted, start))
                 pos = after
                 text = sql[start:end].rstrip()
                 if text:
                     # Newlines are counted only between statement starts: once per file.
-                    line += _line_ends(sql, counted, start)
+                    line += line_ends(sql, counted, start)
                     counted = start
                     yield Statement(text, line)
         finally:
@@ -295,52 +286,9 @@ class _Splitter:
         text = self.buf[start:end].rstrip()
         if text:
             # Newlines are counted only between statement starts: once per file.
-            self.line += _line_ends(self.buf, self.counted, start)
+            self.line += line_ends(self.buf, self.counted, start)
             self.counted = start
             yield Statement(text, self.line)
-
-
-def _line_ends(sql: str, start: int, end: int) -> int:
-    """Line ends in sql[start:end]: LF, CR LF and a lone CR (old Mac files) each count once.
-
-    A CR LF split by ``end`` counts with its LF, in the part after ``end``.
-    """
-    n = sql.count("\n", start, end)
-    if sql.find("\r", start, end) < 0:
-        return n
-    n += sql.count("\r", start, end) - sql.count("\r\n", start, end)
-    if end > start and sql[end - 1] == "\r" and sql.startswith("\n", end):
-        n -= 1
-    return n
-
-
-def _plain_run(sql: str, pos: int, line: int, counted: int) -> tuple[list[Statement], int, int, int]:
-    """The statements that ``run_scanner`` matches back to back from pos: (them, end, line, counted).
-
-    Real DDL is tens of thousands of short statements, so the work per
-    statement is done in C loops (``map``, ``accumulate``, ``compress``)
-    rather than in Python statements.
-    """
-    # Pattern.scanner(...).match matches where the last match ended: no search, no skipping.
-    # A few hundred at a time: few objects alive at once, so the garbage collector has little to walk.
-    matches = list(islice(iter(run_scanner().scanner(sql, pos).match, None), _RUN_BATCH))  # type: ignore[attr-defined]
-    if not matches:
-        return [], pos, line, counted
-    starts = list(map(_MATCH_START, matches, repeat(1)))
-    texts = list(map(str.rstrip, map(_MATCH_GROUP, matches, repeat(1))))
-    end = matches[-1].end()
-    before = [counted, *starts]
-    if sql.find("\r", counted, end) < 0:
-        steps = map(sql.count, repeat("\n"), before, starts)
-    else:
-        steps = map(_line_ends, repeat(sql), before, starts)
-    lines = list(accumulate(steps, initial=line))
-    statements = list(compress(map(tuple.__new__, repeat(Statement), zip(texts, lines[1:])), texts))
-    return statements, end, lines[-1], before[-1]
-
-
-_MATCH_START, _MATCH_GROUP = re.Match.start, re.Match.group
-_RUN_BATCH = 256
 
 
 def _copy_from_stdin_error(line: int) -> LockgateError:

@@ -17,48 +17,63 @@ from typing import NamedTuple
 POSTGRESQL, MYSQL, SQLITE, STANDARD = "postgresql", "mysql", "sqlite", "standard"
 
 
-def other_than(chars: str) -> str:
-    """A character class of every character but chars, written as positive ranges.
+#: A character past Latin-1: rare in SQL outside strings and comments.
+NON_LATIN = r"[^\x00-\xff]"
 
-    Same meaning as ``[^...]``, but the regex engine tests a negated class of
-    several characters some three times slower per character, and this is the
-    loop most of a file goes through.
+
+def latin_other_than(chars: str) -> str:
+    """A class of the Latin-1 characters but chars, written as positive ranges.
+
+    The regex engine tests a negated class of several characters (``[^...]``)
+    some three times slower per character, and this is the loop most of a
+    file goes through; a positive class reaching past U+00FF would cost tens
+    of milliseconds to compile, hence ``NON_LATIN`` beside it.
     """
     ranges, low = [], 0
     for c in sorted(set(map(ord, chars))):
         if c > low:
             ranges.append((low, c - 1))
         low = c + 1
-    ranges.append((low, 0x10FFFF))
-    return "[" + "".join(rf"\U{a:08x}" if a == b else rf"\U{a:08x}-\U{b:08x}" for a, b in ranges) + "]"
+    if low <= 0xFF:
+        ranges.append((low, 0xFF))
+    return "[" + "".join(rf"\x{a:02x}" if a == b else rf"\x{a:02x}-\x{b:02x}" for a, b in ranges) + "]"
 
 
-# Characters that a token's text runs over, as other_than classes.
-_NOT_SQ, _NOT_DQ, _NOT_COMMENT, _NOT_LINE_END = other_than("'\\"), other_than('"\\'), other_than("*/"), other_than("\r\n")
+def caseless(pattern: str) -> str:
+    """pattern with each capital letter matching either case: like ``(?i:...)``, without its cost.
+
+    Under IGNORECASE the engine widens every character class by case
+    folding, and a class of Latin-1 letters then reaches past U+00FF and
+    takes tens of milliseconds to compile. Escapes in pattern are lower case.
+    """
+    return re.sub("[A-Z]", lambda m: f"[{m[0]}{m[0].lower()}]", pattern)
+
+
 # Characters that may start a PostgreSQL token: the plain text of a statement runs over all others.
 SPECIALS = "'\"-/$;"
 # Complete quoted tokens.
 _SQ = r"'[^']*+(?:''[^']*+)*+'"
-_SQ_BACKSLASH = rf"'{_NOT_SQ}*+(?:(?:''|\\.){_NOT_SQ}*+)*+'"
+_SQ_BACKSLASH = r"'[^'\\]*+(?:(?:''|\\.)[^'\\]*+)*+'"
 _DQ = r'"[^"]*+(?:""[^"]*+)*+"'
-_DQ_BACKSLASH = rf'"{_NOT_DQ}*+(?:(?:""|\\.){_NOT_DQ}*+)*+"'
+_DQ_BACKSLASH = r'"[^"\\]*+(?:(?:""|\\.)[^"\\]*+)*+"'
 _BACKTICK = r"`[^`]*+(?:``[^`]*+)*+`"
 _BRACKET = r"\[[^\]]*+\]"
 # PostgreSQL E'...' strings honour backslashes; a plain '...' never does.
 # Each alternative starts with its literal character, so the regex engine
 # rejects a branch on the first character before any look-behind runs.
-_PG_SQ = r"'(?:(?<=\b[eE]')" + _SQ_BACKSLASH[1:] + r"|(?<!\b[eE]')" + _SQ[1:] + ")"
+# The plain string, the common one, is tried first.
+_PG_SQ = r"'(?:(?<!\b[eE]')" + _SQ[1:] + r"|(?<=\b[eE]')" + _SQ_BACKSLASH[1:] + ")"
 # A block comment that does not nest (MySQL, SQLite), after its opening "/*".
 _C_COMMENT_REST = r"[^*]*+\*++(?:[^/*][^*]*+\*++)*+/"
 _C_COMMENT = r"/\*" + _C_COMMENT_REST
 # PostgreSQL's comments nest: the regex takes only comments without an inner
 # "/*" and leaves the others to Python, which counts depth.
-_PG_FLAT_COMMENT = rf"/\*(?:{_NOT_COMMENT}++|\*(?!/)|/(?!\*))*+\*/"
+_PG_FLAT_COMMENT = r"/\*(?:[^*/]++|\*(?!/)|/(?!\*))*+\*/"
 # What follows the "--" of a break marker. The scanning regexes refuse to jump
 # over a marker, so Python sees it; a file without markers pays nothing.
 BREAK_REST = r"[ \t]*(?i:lockgate:[ \t]*break)[ \t]*\r?(?:\n|\Z)"
 # PostgreSQL ends a "--" comment at CR as well as LF; MySQL and SQLite at LF only.
-_PG_DASH_COMMENT = rf"--(?!{BREAK_REST}){_NOT_LINE_END}*+"
+_PG_DASH_COMMENT = rf"--(?!{BREAK_REST})[^\n\r]*+"
 _DASH_COMMENT = rf"--(?!{BREAK_REST})[^\n]*+"
 # MySQL needs whitespace or a control character after "--"; "--x" is minus minus x.
 _MY_DASH_COMMENT = rf"--(?=[\x00-\x20])(?!{BREAK_REST})[^\n]*+"
@@ -134,7 +149,7 @@ def rules(kind: str) -> Rules:
     specials = "".join(quotes) + "-/" + {MYSQL: "#", POSTGRESQL: "$"}.get(kind, "")
     lead = "(?:" + "|".join((r"\s++",) + lead_comments) + ")*+"
     gap = "(?:" + "|".join((r"\s++",) + lead_comments) + ")"
-    head = _HEADS[kind].replace("_?", gap + "*+").replace("_", gap + "++")
+    head = caseless(_HEADS[kind]).replace("_?", gap + "*+").replace("_", gap + "++")
     return Rules(
         kind=kind,
         quotes={c: re.compile(p, re.S) for c, p in quotes.items()},
@@ -143,7 +158,7 @@ def rules(kind: str) -> Rules:
         specials=specials,
         lead=re.compile(lead, re.S),
         lead_source=lead,
-        head=re.compile(head, re.I | re.S),
+        head=re.compile(head, re.S),
         head_starts="CcBb" if kind == MYSQL else "Cc",
     )
 
@@ -158,10 +173,14 @@ def scanner(kind: str, delimiter: str, lead: bool) -> re.Pattern[str]:
     where its scan stops.
     """
     r = rules(kind)
-    body = _body(r, delimiter, [f"{other_than(r.specials + delimiter[0])}++"])
+    if delimiter[0] > "\xff":  # rare: a class that leaves the delimiter out
+        text = [f"[^{re.escape(r.specials + delimiter[0])}]++"]
+    else:
+        text = [f"{latin_other_than(r.specials + delimiter[0])}++", f"{NON_LATIN}++"]
+    body = _body(r, delimiter, text)
     if not lead:
         return re.compile(body, re.S)
-    head = f"((?i:{r.head.pattern}))?" if delimiter == ";" else "((?!))?"  # a group that never takes part
+    head = f"({r.head.pattern})?" if delimiter == ";" else "((?!))?"  # a group that never takes part
     return re.compile(f"({r.lead_source}){head}{body}", re.S)
 
 
@@ -169,7 +188,7 @@ def scanner(kind: str, delimiter: str, lead: bool) -> re.Pattern[str]:
 def begin_scanner() -> re.Pattern[str]:
     """PostgreSQL: a scan that also stops at the word BEGIN, for a function's head and body."""
     r = rules(POSTGRESQL)
-    text = [f"{other_than(r.specials + ';bB')}++", r"(?<=[\w$])[bB]", r"[bB](?!(?i:egin)\b)"]
+    text = [f"{latin_other_than(r.specials + ';bB')}++", f"{NON_LATIN}++", r"(?<=[\w$])[bB]", r"[bB](?!(?i:egin)\b)"]
     return re.compile(_body(r, ";", text), re.S)
 
 
@@ -202,27 +221,71 @@ def block_skip() -> re.Pattern[str]:
 
 @lru_cache(maxsize=None)
 def run_scanner() -> re.Pattern[str]:
-    """PostgreSQL: one statement ending at ";" that needs no Python, its text (before ";") in group 1.
+    """PostgreSQL: blanks and comments, then a statement's text (group 1) up to its ";".
 
-    Real DDL is mostly such statements; matched back to back (``Pattern.scanner``),
-    a run of them costs one regex pass and a few C loops. The match fails, and
-    the statement is cut by the general scan, at a head that may open a body
-    (``CREATE RULE``, a function with the word BEGIN outside its strings,
-    comments and dollar quotes), a ``COPY``, a nested comment, a break marker,
-    or a token that does not end before the text does.
+    Real DDL is mostly statements that this one regex cuts right; matched back
+    to back (``Pattern.scanner``), a run of them costs one regex pass and a few
+    C loops. The match fails at a nested comment, a break marker, a token that
+    does not end before the text does, a ``COPY``, a ``CREATE`` that may be a
+    rule's (its actions may hold ";") or has a comment among its first words,
+    and at the word BEGIN outside strings, comments and dollar quotes (a
+    function's BEGIN ATOMIC body holds ";"; a transaction's BEGIN is rare
+    enough to go the slow way). Telling functions from other statements
+    would cost more.
 
-    Written for the regex engine's speed: plain text is consumed in the same
-    loop step as the token before it, and a statement that does not start
-    with C skips the head test on its first character.
+    It is written for the regex engine's speed, and its cut is right only
+    where the text it matched has no ``ESCAPED_QUOTE`` (it reads E'...'
+    strings as plain ones, which end alike unless a backslash stands before
+    a quote) and no CR without an LF after it (it ends "--" comments at LF
+    only). Elsewhere ``head_run_scanner`` tells, about twice slower.
     """
-    tokens = rf"{_PG_SQ}|{_DQ}|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT}|-(?!-)|/(?!\*)|{_DOLLAR_QUOTE}|{_PG_LONE_DOLLAR}"
-    plain = f"{other_than(SPECIALS)}*+"
-    body = rf"{plain}(?:(?:{tokens}){plain})*+"
-    plain_b = f"{other_than(SPECIALS + 'bB')}*+"
-    tokens_b = tokens.replace("P<tag>", "P<tag_b>").replace("P=tag)", "P=tag_b)")  # a group name is used once
-    no_begin = rf"{plain_b}(?:(?:(?<=[\w$])[bB]|[bB](?!(?i:egin)\b)|{tokens_b}){plain_b})*+"
-    head = _HEADS[POSTGRESQL].replace("_", rf"(?:\s++|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT})++")
-    function = head.replace("(?:FUNCTION|PROCEDURE|RULE)", "(?:FUNCTION|PROCEDURE)")
-    not_head = rf"(?![cC](?i:{head[1:]}|OPY\b))"
-    lead = rf"(?:\s++|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT})*+"
-    return re.compile(rf"{lead}((?:{not_head}{body}|(?=(?i:{function})){no_begin}));", re.S)
+    # Only at a C, so nearly free: the heads that head_run_scanner reads through comments.
+    comment = r"\s*+(?:--|/\*)"
+    refused = caseless(rf"(?!C(?:OPY\b|REATE(?:{comment}|\s++(?:OR(?:{comment}|\s++REPLACE(?:{comment}|\s++RULE\b))"
+                       rf"|RULE\b))))")
+    # A B in a word (xbegin) stops it too: rare, and one look-behind less per B.
+    plain_b = f"{latin_other_than(SPECIALS + 'bB')}*+"
+    body = rf"{plain_b}(?:(?:{_pg_tokens('tag', True)}|[bB](?!{caseless('EGIN')}\b)){plain_b})*+"
+    return re.compile(rf"{_pg_lead(True)}({refused}{body});", re.S)
+
+
+#: Where an E'...' string may end elsewhere than a plain '...' string: at a quote after a backslash.
+ESCAPED_QUOTE = "\\'"
+
+
+@lru_cache(maxsize=None)
+def head_run_scanner() -> re.Pattern[str]:
+    """``run_scanner`` right everywhere: it fails also at a head that may open a body, and at ``COPY``.
+
+    That is at ``CREATE RULE``, at a function or procedure with the word BEGIN
+    outside its strings, comments and dollar quotes, and at ``COPY``.
+    """
+    plain_b = f"{latin_other_than(SPECIALS + 'bB')}*+"
+    no_begin = rf"{plain_b}(?:(?:(?<=[\w$])[bB]|[bB](?!(?i:egin)\b)|{_pg_tokens('tag_b', False)}){plain_b})*+"
+    gap = rf"(?:\s++|{_PG_DASH_COMMENT}|{_PG_FLAT_COMMENT})++"
+    head = caseless(_HEADS[POSTGRESQL]).replace("_", gap)
+    function = caseless(_HEADS[POSTGRESQL].replace("|RULE", "")).replace("_", gap)
+    not_head = rf"(?!{head}|{caseless('COPY')}\b)"
+    return re.compile(rf"{_pg_lead(False)}((?:{not_head}{_pg_body('tag', False)}|(?={function}){no_begin}));", re.S)
+
+
+def _pg_lead(fast: bool) -> str:
+    dash = _FAST_DASH_COMMENT if fast else _PG_DASH_COMMENT
+    return rf"(?:\s++|{dash}|{_PG_FLAT_COMMENT})*+"
+
+
+# run_scanner's string and "--" comment: see there when they are right.
+_FAST_DASH_COMMENT = rf"--(?!{BREAK_REST})[^\n]*+"
+
+
+def _pg_tokens(tag: str, fast: bool) -> str:
+    """PostgreSQL's tokens that may hold a ";", its dollar quote's tag group named tag (a name is used once)."""
+    quote, dash = (_SQ, _FAST_DASH_COMMENT) if fast else (_PG_SQ, _PG_DASH_COMMENT)
+    tokens = (rf"{quote}|{_DQ}|{dash}|{_PG_FLAT_COMMENT}|-(?!-)|/(?!\*)|{_DOLLAR_QUOTE}|{_PG_LONE_DOLLAR}"
+              rf"|{NON_LATIN}++")
+    return tokens.replace("P<tag>", f"P<{tag}>").replace("P=tag)", f"P={tag})")
+
+
+def _pg_body(tag: str, fast: bool) -> str:
+    plain = f"{latin_other_than(SPECIALS)}*+"
+    return rf"{plain}(?:(?:{_pg_tokens(tag, fast)}){plain})*+"
