@@ -412,17 +412,18 @@ def _bench_splitters(workload: str, sql: str, megabytes: float, runs: int, tools
             splitters.append(("pglast-scanner", lambda: len(pglast.split(sql, with_parser=False))))
         else:
             res.note("pglast not installed: its split row is skipped (pip install pglast)")
-    # Interleaved rounds, one run of each splitter per round: on a shared machine a
-    # burst of load then slows every splitter alike, and their ratio holds.
+    # Interleaved rounds, one run of each splitter per round, timed in CPU time of
+    # this process (every splitter runs in it, on one core): on a shared machine a
+    # burst of load then slows every splitter alike, and waits for a core count for none.
     times: dict[str, list[float]] = {name: [] for name, _ in splitters}
     counts: dict[str, int] = {}
     for _ in range(runs):
         for name, fn in splitters:
             if sum(times[name]) > budget:  # slow splitters (sqlparse) get fewer runs
                 continue
-            t = time.perf_counter()
+            t = time.process_time()
             counts[name] = fn()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(time.process_time() - t)
     for name, _ in splitters:
         rates = [megabytes / t for t in times[name]]
         res.add(workload, "postgresql", f"{megabytes:.1f}MB", name, rates, unit="MB/s", statements=counts[name],
