@@ -12,7 +12,8 @@ and comments before a statement and everything in it that cannot end it
 (plain text, complete strings, complete comments); Python code only runs where
 a decision is needed.  Statements whose head (read through comments) says they
 can hold a body are cut by tokens and each dialect's block grammar
-(``blocks.py``).
+(``blocks.py``).  On PostgreSQL, runs of other statements are cut a few
+hundred at a time by a leaner regex, checked where it may err (``runs.py``).
 
 A statement holds exactly the characters of the input between its
 boundaries: nothing is translated, so a CR LF inside a string literal reaches
