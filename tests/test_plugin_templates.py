@@ -201,3 +201,32 @@ def test_a_mariadb_copy_has_every_object_and_row(mariadb_url):
         finally:
             with admin.connect() as connection:
                 connection.execute(sa.text(f"DROP DATABASE IF EXISTS `{copy_name}`"))
+
+
+def test_a_script_edited_in_place_between_two_checkouts_rebuilds_the_template(tmp_path):
+    """Between checkouts only a watch on the folders is read; an edit must still be seen, however quick."""
+    from lockgate.config import Settings
+    from lockgate.schema.templates import MigratedTemplates, _FolderWatch
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    script = folder / "1_start.sql"
+    script.write_text("CREATE TABLE start (id INTEGER PRIMARY KEY);\n", encoding="utf-8")
+    templates = MigratedTemplates(f"sqlite:///{tmp_path / 'server.sqlite'}", Settings(directory=str(folder)))
+    try:
+        first = templates.template(None)
+        assert templates.template(None) == first, "nothing changed: the same template"
+        stat = script.stat()
+        script.write_text("CREATE TABLE begin (id INTEGER PRIMARY KEY);\n", encoding="utf-8")
+        probe = _FolderWatch([str(folder)])
+        if probe.fd >= 0:  # told by inotify: even an edit of the same size and time is seen
+            os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        probe.close()
+        second = templates.template(None)
+        assert second != first
+        names = sa.inspect(sa.create_engine(f"sqlite:///{second.database}")).get_table_names()
+        assert "begin" in names and "start" not in names
+        (folder / "2_more.sql").write_text("CREATE TABLE more (id INTEGER PRIMARY KEY);\n", encoding="utf-8")
+        assert "more" in sa.inspect(sa.create_engine(f"sqlite:///{templates.template(None).database}")).get_table_names()
+    finally:
+        templates.close()
