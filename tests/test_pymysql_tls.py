@@ -78,3 +78,25 @@ def test_tls_is_what_pymysql_makes_it(mariadb_url):
                 required.connect()
     finally:
         required.dispose()
+
+
+def test_a_pymysql_imported_afresh_still_has_its_errors_wrapped(mariadb_url, monkeypatch):
+    """pytester and plugin reloaders drop modules: a new PyMySQL gets a subclass of its own Connection,
+    so that its errors are the ones SQLAlchemy's dialect knows (and wraps)."""
+    import sqlalchemy as sa
+
+    from lockgate.database import create_engine_from_settings
+
+    first = create_engine_from_settings(mariadb_url)
+    with first.connect():
+        pass
+    first.dispose()
+    for name in [m for m in sys.modules if m == "pymysql" or m.startswith("pymysql.")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    wrong = sa.make_url(mariadb_url).set(password="not-the-password")
+    engine = create_engine_from_settings(wrong.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            engine.connect()
+    finally:
+        engine.dispose()

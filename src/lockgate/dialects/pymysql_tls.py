@@ -21,18 +21,20 @@ _OWN_TLS_SETTINGS = ("ssl", "ssl_ca", "ssl_cert", "ssl_key", "ssl_key_password",
                      "ssl_verify_identity", "ssl_disabled", "read_default_file")
 
 _lock = threading.Lock()
-_connection_class: Any = None
+_classes: dict[type, type] = {}
 _shared_context: Any = None
 
 
-def connection_class():
-    """A PyMySQL ``Connection`` whose preferred-TLS context is built once per process."""
-    global _connection_class
-    with _lock:
-        if _connection_class is None:
-            from pymysql.connections import Connection  # type: ignore[import-untyped]
+def connection_class(base: type) -> type:
+    """A subclass of PyMySQL's ``Connection`` whose preferred-TLS context is built once per process.
 
-            class SharedTLSContextConnection(Connection):
+    Keyed by the base class, so that a PyMySQL imported afresh (its errors are
+    then new classes too) gets a subclass of its own ``Connection``.
+    """
+    with _lock:
+        if base not in _classes:
+
+            class SharedTLSContextConnection(base):
                 def _create_ssl_ctx(self, sslp):
                     if sslp != {}:  # explicit TLS settings: PyMySQL's own context
                         return super()._create_ssl_ctx(sslp)
@@ -42,16 +44,17 @@ def connection_class():
                             _shared_context = super()._create_ssl_ctx({})
                         return _shared_context
 
-            _connection_class = SharedTLSContextConnection
-        return _connection_class
+            _classes[base] = SharedTLSContextConnection
+        return _classes[base]
 
 
 def connect(dialect, connection_record, cargs, cparams):
     """SQLAlchemy's ``do_connect`` event: PyMySQL's connection, with the shared default context.
 
     Returns None (SQLAlchemy then connects as usual) when the arguments name
-    TLS settings of their own.
+    TLS settings of their own, or the driver has no ``connections.Connection``.
     """
-    if any(name in cparams for name in _OWN_TLS_SETTINGS):
+    base = getattr(getattr(dialect.loaded_dbapi, "connections", None), "Connection", None)
+    if base is None or any(name in cparams for name in _OWN_TLS_SETTINGS):
         return None
-    return connection_class()(*cargs, **cparams)
+    return connection_class(base)(*cargs, **cparams)
