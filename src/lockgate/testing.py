@@ -125,13 +125,16 @@ class _Steps:
     def __init__(self, migrator: DBMigrator, runner, connection, reader: SnapshotReader, looking):
         self.migrator, self.runner, self.connection, self.reader = migrator, runner, connection, reader
         self.looking = looking
+        self.checked: set[tuple[str, str]] = set()  # (version, direction) prechecked: its files do not change
 
     def run(self, script: Script, module, direction: str) -> None:
         """Apply or revert ``script`` as an upgrade would; raises what the upgrade would."""
         from .run.runner import precheck
 
-        precheck([script], {script.version: module} if module else {}, direction,
-                 self.migrator.adapter.split_dialect)
+        if (script.version, direction) not in self.checked:  # the re-apply needs no second look
+            precheck([script], {script.version: module} if module else {}, direction,
+                     self.migrator.adapter.split_dialect)
+            self.checked.add((script.version, direction))
         self.runner.run(self.connection, script, direction, module, last=False)
 
     def snapshot(self) -> Snapshot:

@@ -9,9 +9,12 @@ number of its rows written by a transaction newer than the state, which any
 DDL, grant or comment makes non-zero), its settings and prepared transactions, which of its tables hold rows, the rows of
 those that held rows in the template, and every sequence's position.
 :func:`reset` empties the tables a test filled (with the tables that refer to
-them) and puts the sequences back, and only when nothing else changed: any
-other difference means a new copy, so a reset copy is indistinguishable from a
-fresh one by anything this reads.
+them) and puts the sequences back, and only when nothing else changed and no
+other session is on the copy: any other difference means a new copy, so a
+reset copy is indistinguishable from a fresh one by anything this reads. Small
+tables are emptied with DELETE, whose commit need not wait for the disk (a
+TRUNCATE's does: it removes files), and the test's own connections are made as
+new with ``DISCARD ALL`` and kept open for the next test.
 """
 
 from __future__ import annotations
