@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import os
 from typing import Any, NoReturn
 
@@ -149,8 +150,15 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
                        help="print only errors and requested data")
 
 
+@functools.cache
 def build_parser(prog: str = "lockgate") -> argparse.ArgumentParser:
-    """``lockgate``'s parser: the common options, and a subcommand per entry of COMMANDS."""
+    """``lockgate``'s parser: the common options, and a subcommand per entry of COMMANDS.
+
+    Built once per process and program name: a parser holds no state of a
+    parse, and building this one (a subparser per command, each with the
+    common options) costs about 10 ms, which a process that runs several
+    commands (an application calling ``main``, a test suite) need not repeat.
+    """
     seed = prog == "migrate"
     parser = Parser(
         prog=prog, usage=SEED_USAGE if seed else None,
