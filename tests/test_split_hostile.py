@@ -11,6 +11,7 @@ DELIMITER rules. Property tests build scripts from these token classes.
 from __future__ import annotations
 
 import io
+import re
 from contextlib import contextmanager
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import engine, engine_for, migrator, scalar  # noqa: F401  (fixture)
@@ -257,28 +258,73 @@ def delimiter_scripts(draw):
     return "".join(parts)
 
 
-def _holds_a_swallowed_delimiter_line(script: str) -> bool:
-    """A DELIMITER line read as the text of an unterminated statement, bringing a ";" into it.
+def refusal(script: str) -> LockgateError | None:
+    """The splitter's refusal of a script, as text and as a stream read in small pieces (they must agree)."""
+    errors = []
+    for source in (script, io.StringIO(script, newline="")):
+        try:
+            list(iter_statements(source, "mariadb", chunk_size=7))
+            errors.append(None)
+        except LockgateError as exc:
+            errors.append(str(exc))
+    assert errors[0] == errors[1]
+    return LockgateError(errors[0]) if errors[0] else None
 
-    The mariadb client sends such a statement with multi-statements on, so the
-    server runs each ";"-separated part; lockgate sends one statement, which
-    the server refuses (see the strict xfail below).
-    """
-    return any(";" in s.text.rstrip(";") and "delimiter" in s.text.lower() for s in split_sql(script, "mariadb"))
+
+def named_line(script: str, error: LockgateError) -> str:
+    """The DELIMITER line that a refusal names, read from the script; it must follow the statement's."""
+    numbers = re.match(r"line (\d+): .* DELIMITER line at line (\d+)\b", str(error))
+    assert numbers is not None, str(error)
+    assert int(numbers[1]) < int(numbers[2])
+    return script.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")[int(numbers[2]) - 1]
 
 
 @FEW
 @given(script=delimiter_scripts())
 def test_delimiter_lines_like_the_mariadb_client(mariadb_url, script):
-    assume(not _holds_a_swallowed_delimiter_line(script))
-    assert our_results(mariadb_url, script) == client_results(mariadb_url, script)
+    refused = refusal(script)
+    if refused is None:
+        assert our_results(mariadb_url, script) == client_results(mariadb_url, script)
+        return
+    # Refused: the DELIMITER line it names would have been swallowed by a statement under a
+    # delimiter other than ";" (under ";" lockgate sends what the client sends).
+    assert re.match(r"[ \t]*delimiter[ \t]", named_line(script, refused), re.I)
+    assert "(;, " not in str(refused)
 
 
-@pytest.mark.xfail(strict=True, reason="the mariadb client sends a custom-delimiter statement holding ';' with "
-                                       "multi-statements on; lockgate sends it as one statement")
-def test_a_swallowed_delimiter_line_runs_like_the_client(mariadb_url):
-    script = "DELIMITER //\nSELECT 1\n\nDELIMITER ;\nSELECT 2;\n"
-    assert _holds_a_swallowed_delimiter_line(script)
+SWALLOWED = [
+    # (script, statement line, DELIMITER line, delimiter in force)
+    ("DELIMITER //\nSELECT 1\n\nDELIMITER ;\nSELECT 2;\n", 2, 4, "//"),
+    ("DELIMITER $$\nCREATE PROCEDURE p() BEGIN\n  SELECT 1;\nEND\r\nDELIMITER ;\r\nCALL p();\n", 2, 5, "$$"),
+    ("SELECT 0;\nDELIMITER ;;\n-- c\nSELECT 1 -- no ;; here\n  delimiter\t;\nSELECT 2;\n", 4, 5, ";;"),
+    ("DELIMITER //\nSELECT 1//\nSELECT 'a\nb'\nDELIMITER $$\nSELECT 2$$\n", 3, 5, "//"),
+]
+
+
+@pytest.mark.parametrize("script,line,command,delimiter", SWALLOWED)
+def test_a_swallowed_delimiter_line_is_refused(mariadb_url, script, line, command, delimiter):
+    error = refusal(script)
+    assert error is not None
+    assert str(error).startswith(f"line {line}: ") and f"DELIMITER line at line {command}" in str(error)
+    assert f"({delimiter}, the delimiter in force)" in str(error)
+    assert f"End the statement with {delimiter} before the DELIMITER line" in str(error)
+    assert "\n" not in str(error)
+
+
+def test_the_client_runs_a_swallowed_delimiter_line_as_several_statements(mariadb_url):
+    # Why lockgate refuses: the client sends "SELECT 1\n\nDELIMITER ;\nSELECT 2;" with
+    # multi-statements on, and the server runs SELECT 1 AS DELIMITER, then SELECT 2.
+    assert client_results(mariadb_url, SWALLOWED[0][0]) == [1, 2]
+
+
+@pytest.mark.parametrize("script", [
+    "DELIMITER //\nSELECT 7 FROM DUAL WHERE 'a\nDELIMITER ;' > ''//\nDELIMITER ;\nSELECT 2;\n",  # in a string
+    "DELIMITER //\nSELECT 1 /*\nDELIMITER ;\n*/ //\nDELIMITER ;\nSELECT 2;\n",  # in a comment
+    "DELIMITER //\nSELECT 1\nDELIMITER //\nSELECT 2//\n",  # its own delimiter ends the statement
+    "DELIMITER //\nSELECT 1\nDELIMITERS\n//\nSELECT 2//\n",  # no command
+])
+def test_delimiter_words_the_client_does_not_obey_are_not_refused(mariadb_url, script):
+    assert refusal(script) is None
     assert our_results(mariadb_url, script) == client_results(mariadb_url, script)
 
 
@@ -292,6 +338,7 @@ def test_a_swallowed_delimiter_line_runs_like_the_client(mariadb_url):
     "DELIMITER //;\nSELECT 8//;\nSELECT 9//\n",
     "DELIMITER //\nSELECT 20//DELIMITER ;\nSELECT 21;\n",
     "\ufeffDELIMITER //\nSELECT 15//\n",
+    "SELECT 1\nDELIMITER ;\nSELECT 2;\n",  # under ";" the swallowed line is sent as the client sends it
 ])
 def test_delimiter_cases_like_the_mariadb_client(mariadb_url, script):
     assert our_results(mariadb_url, script) == client_results(mariadb_url, script)

@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+from lockgate.errors import LockgateError
 from lockgate.sqlsplit import Statement, iter_statements, split_sql
 
 # "oracle" stands for any dialect lockgate has no rules for: standard SQL.
@@ -459,9 +460,17 @@ def test_delimiter_line_with_crlf_and_indent():
 
 
 def test_delimiter_line_after_unterminated_statement_is_its_text():
-    # As the mariadb client reads it: a command only where no statement is under way.
+    # As the mariadb client reads it: a command only where no statement is under way;
+    # under ";" the client then sends the same single statement as lockgate.
+    sql = "SELECT 1\nDELIMITER //\nSELECT 2//\nSELECT 3;\nSELECT 4//"
+    assert texts(sql, "mysql") == ["SELECT 1\nDELIMITER //\nSELECT 2//\nSELECT 3", "SELECT 4//"]
+
+
+def test_delimiter_line_inside_a_custom_delimiter_statement_is_refused():
+    # The client would send the statement, the line and what follows as one multi-statement text.
     sql = "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END\nDELIMITER ;\nSELECT 2;"
-    assert texts(sql, "mysql") == ["CREATE PROCEDURE p() BEGIN SELECT 1; END\nDELIMITER ;\nSELECT 2;"]
+    with pytest.raises(LockgateError, match=r"^line 2: .* no terminator \(//, .* DELIMITER line at line 3, "):
+        split_sql(sql, "mysql")
 
 
 def test_delimiter_inside_string_or_comment_is_no_command():

@@ -36,7 +36,7 @@ from .python_body import PythonBody
 from .statements import statement_failed
 from ..scripts import NO_TRANSACTION, Script, check_utf8
 from ..directives import sql_directives
-from ..sqlsplit import Statement, iter_statements
+from ..sqlsplit import Statement, has_delimiter_lines, iter_statements
 from ..dialects.base import lock_lost_error
 from ..tracking import APPLIED, REVERTING, STARTED, TrackingWrites, tracking_conflict
 from .journal import Effects, Mark, StatementJournal
@@ -54,13 +54,16 @@ PRECHECK_BYTES = 8 << 20
 def precheck(plan: list[Script], modules: dict, direction: str, dialect: str) -> None:
     """Refuse, before anything runs, SQL that could not run whole in its script's transaction.
 
-    Every SQL file the run will read must be UTF-8, and a transactional one
-    must not end its own transaction. Files are read once for both checks;
+    Every SQL file the run will read must be UTF-8, a transactional one must
+    not end its own transaction, and a MySQL one with DELIMITER lines must
+    split (MariaDB's DDL commits implicitly). Files are read once for these checks;
     one over :data:`PRECHECK_BYTES` (a data load) is only checked for its
     encoding here, in chunks, and for transaction control as it runs.
 
     :raises ScriptEncodingError: naming the file, line and byte.
     :raises TransactionControlError: naming the file and line.
+    :raises LockgateError: for SQL the splitter refuses (``COPY ... FROM STDIN``, a MySQL
+        DELIMITER line inside a statement), naming the file and line.
     """
     for script in plan:
         module = modules.get(script.version)
@@ -83,6 +86,12 @@ def precheck(plan: list[Script], modules: dict, direction: str, dialect: str) ->
                          else getattr(module, "transaction", True) is not False)
         if transactional and might_contain_control(text, dialect):
             check_script(text, dialect, str(item))
+        elif has_delimiter_lines(text, dialect):  # a swallowed one is refused: before anything runs
+            try:
+                for _ in iter_statements(text, dialect):
+                    pass
+            except LockgateError as exc:
+                raise LockgateError(f"{item}, {exc}") from exc
 
 
 class ScriptRunner:

@@ -30,7 +30,12 @@ token before them (statement position vs. a name or a function call).
 A MySQL ``DELIMITER`` line is obeyed as the mariadb client obeys it: only at
 the start of a line where no statement is under way (blanks and comments
 before it are fine); after an unterminated statement it is part of that
-statement's text.
+statement's text, and the client then sends the statement and the line as one
+text with multi-statements on.  Under ``;`` that text holds no ``;``, so
+lockgate sends the same single statement; under another delimiter the server
+may cut it where lockgate cannot know, so such a script raises a
+:class:`~lockgate.errors.LockgateError` (``has_delimiter_lines`` finds, by one
+search, the files a run splits before it starts).
 
 When the automatic cut is wrong, the script's author can take over:
 
@@ -67,7 +72,7 @@ from .runs import Run, plain_run
 from .statement import Statement, line_ends
 
 __all__ = ["BREAK_MARKER", "MYSQL", "POSTGRESQL", "SPLIT_AT_MARKERS", "SQLITE", "STANDARD", "Statement",
-           "TextSource", "iter_statements", "split_sql", "sql_kind"]
+           "TextSource", "has_delimiter_lines", "iter_statements", "split_sql", "sql_kind"]
 
 _KINDS = {POSTGRESQL: POSTGRESQL, MYSQL: MYSQL, "mariadb": MYSQL, SQLITE: SQLITE}
 
@@ -92,6 +97,9 @@ _DELIMITER_LINE = re.compile(r"[ \t]*DELIMITER[ \t]+(?:'([^'\n]+)'|\"([^\"\n]+)\
 # Blank lines and "--" comment lines: where sql_directives looks for directives.
 _LEADING_COMMENTS = re.compile(r"(?:[ \t\r\f\v]*(?:--[^\n]*)?\n)*")
 _COPY = re.compile(r"COPY\b", re.I)
+# A line that may be a DELIMITER command inside a statement's text (confirmed by _DELIMITER_LINE).
+_INNER_DELIMITER = re.compile(r"\n[ \t]*DELIMITER[ \t]", re.I)
+_ANY_DELIMITER_LINE = re.compile(r"^[ \t]*DELIMITER[ \t]", re.I | re.M)
 
 
 def _head_through_nested_comments(sql: str, start: int, r: Rules) -> bool:
@@ -133,6 +141,42 @@ def _scan_end(sql: str, pos: int, r: Rules, delimiter: str) -> tuple[int, int]:
         else:
             pos += 1
         pos = body.match(sql, pos).end()  # type: ignore[union-attr]  # matches the empty string
+
+
+def has_delimiter_lines(text: str, dialect: str) -> bool:
+    """Whether a MySQL script has a DELIMITER line, by one search: only then may a split refuse it.
+
+    A run splits such files before anything runs, so that the refusal of a
+    swallowed DELIMITER line does not come after earlier statements committed
+    (MariaDB's DDL commits implicitly).
+    """
+    return sql_kind(dialect) == MYSQL and _ANY_DELIMITER_LINE.search(text) is not None
+
+
+def _swallowed_delimiter(sql: str, start: int, end: int) -> int:
+    """Where a DELIMITER command line starts inside the statement sql[start:end], or -1.
+
+    Only lines that start outside strings and comments count: a line the
+    mariadb client would have obeyed had no statement been under way.
+    """
+    hint = _INNER_DELIMITER.search(sql, start, end)
+    if hint is None:
+        return -1
+    lines = scanner(MYSQL, "\n", False).match  # stops at a line end outside strings and comments
+    pos = start
+    while pos < end:
+        stop = lines(sql, pos).end()  # type: ignore[union-attr]  # matches the empty string
+        if stop >= end:
+            return -1
+        if sql[stop] == "\n":
+            pos = stop + 1
+        elif marker := BREAK.match(sql, stop):  # a break marker behind code: a comment to its line end
+            pos = marker.end()
+        else:  # an unterminated string or comment: it runs on to the end
+            return -1
+        if pos >= hint.start() and _DELIMITER_LINE.match(sql, pos, end):
+            return pos
+    return -1
 
 
 def _delimiter_command(sql: str, pos: int) -> re.Match[str] | None:
@@ -243,6 +287,9 @@ class _Splitter:
                 if pg and c in "Cc" and sql.startswith(("P", "p"), start + 2) and _COPY.match(sql, start) \
                         and copy_from_stdin(sql, start, end, r):
                     raise _copy_from_stdin_error(line + line_ends(sql, counted, start))
+                if mysql and delimiter != ";" and (inner := _swallowed_delimiter(sql, start, end)) >= 0:
+                    at = line + line_ends(sql, counted, start)
+                    raise _swallowed_delimiter_error(at, at + line_ends(sql, start, inner), delimiter)
                 pos = after
                 text = sql[start:end].rstrip()
                 if text:
@@ -302,6 +349,17 @@ def _copy_from_stdin_error(line: int) -> LockgateError:
     )
 
 
+def _swallowed_delimiter_error(line: int, command: int, delimiter: str) -> LockgateError:
+    return LockgateError(
+        f"line {line}: the statement that starts here has no terminator ({delimiter}, the delimiter "
+        f"in force) before the DELIMITER line at line {command}, so the mariadb client would read "
+        "that line as text of the statement and send both as one multi-statement text, which the "
+        "server may run as several statements; lockgate sends one statement at a time and cannot "
+        f"run it the same way. End the statement with {delimiter} before the DELIMITER line "
+        f"(e.g. END{delimiter} after a routine's body)."
+    )
+
+
 def iter_statements(
     sql: str | TextSource, dialect: str, *, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Statement]:
@@ -312,7 +370,8 @@ def iter_statements(
         other name for standard SQL; a ``+driver`` suffix is ignored.
     :param chunk_size: characters to read at a time from a stream; reads grow
         with a statement longer than that, so it is scanned a bounded number of times.
-    :raises LockgateError: for ``COPY ... FROM STDIN`` with inline rows (PostgreSQL).
+    :raises LockgateError: for ``COPY ... FROM STDIN`` with inline rows (PostgreSQL), and
+        for a DELIMITER line inside a statement under a delimiter other than ``;`` (MySQL).
     """
     splitter = _Splitter(dialect)
     if isinstance(sql, str):
