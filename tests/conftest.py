@@ -7,6 +7,7 @@ LOCKGATE_TEST_* environment variables are described in dbservers.py.
 
 from __future__ import annotations
 
+import importlib
 import os
 import textwrap
 from pathlib import Path
@@ -20,6 +21,17 @@ from dbservers import BACKENDS
 from lockgate.dialects import pymysql_tls
 
 _SERVERS = pytest.StashKey[dbservers.Servers]()
+
+# pytester puts sys.modules back as it found it after each of its tests, dropping what
+# the test imported. Imported afresh, SQLAlchemy's dialects register their SQL functions
+# a second time (a warning, an error here) and drivers raise errors of new classes: so
+# import them all before any test.
+for _module in ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite",
+                "psycopg", "psycopg2", "pymysql", "alembic.op"):
+    try:
+        importlib.import_module(_module)
+    except ImportError:
+        pass
 
 
 def pytest_configure(config):
