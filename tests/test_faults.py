@@ -156,7 +156,7 @@ def test_postgresql_killed_runner_whose_script_still_commits_is_waited_for(postg
                "upgrade"]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: rows(postgresql_url, "SELECT count(*) FROM pg_stat_activity "
-                                           "WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()")[0],
+                                           "WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid() AND datname = current_database()")[0],
               what="the slow statement")
     first.send_signal(signal.SIGKILL)
     first.communicate()
@@ -280,7 +280,7 @@ def test_a_server_stopped_mid_run_is_reported_and_the_rerun_is_safe(throwaway_po
     command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: rows(url, "SELECT count(*) FROM pg_stat_activity "
-                                "WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()")[0],
+                                "WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid() AND datname = current_database()")[0],
               what="the slow statement")
     os.kill(server.get_pid(), signal.SIGQUIT)  # immediate shutdown: every session ends at once
     out, err = first.communicate(timeout=60)
@@ -416,9 +416,9 @@ def test_a_script_connection_ended_mid_script_is_a_lost_connection(
 # -- Ctrl-C ------------------------------------------------------------------------
 
 SLEEPS = {"postgresql": ("SELECT pg_sleep(20)", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
-                                                "'%pg_sleep(20)%' AND pid <> pg_backend_pid()"),
+                                                "'%pg_sleep(20)%' AND pid <> pg_backend_pid() AND datname = current_database()"),
           "mariadb": ("SELECT SLEEP(20)", "SELECT count(*) FROM information_schema.PROCESSLIST WHERE "
-                                          "INFO LIKE '%SLEEP(20)%' AND ID <> CONNECTION_ID()")}
+                                          "INFO LIKE '%SLEEP(20)%' AND ID <> CONNECTION_ID() AND DB = DATABASE()")}
 
 
 @pytest.mark.parametrize("stop, code, said", [(signal.SIGINT, 130, "interrupted"),
