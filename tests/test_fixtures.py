@@ -52,6 +52,7 @@ def test_databases_are_dropped_after_their_test(backend, db_servers, tmp_path):
             connection.execute(sa.text("CREATE TABLE left_behind (id INTEGER PRIMARY KEY)"))
             connection.commit()
             factory.drop_all()
+            server.settle()
     finally:
         engine.dispose()
     assert [n for n in names if server.database_exists(n)] == []
@@ -95,6 +96,7 @@ def test_drop_does_not_wait_for_a_leaked_connection(backend, db_servers, tmp_pat
         conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
         conn.execute(sa.text("SELECT * FROM t"))  # open transaction, holds a lock on t
         factory.drop_all()
+        factory.server.settle()
         assert not factory.server.database_exists(name)
         conn.invalidate()  # its session was killed by the drop
         conn.close()

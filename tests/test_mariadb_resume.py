@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+import forkserver
 from helpers import TRACKING, query, scalar
 from lockgate import DBMigrator
 from lockgate.dialects.mysql import catalog_facts
@@ -128,8 +129,7 @@ def stop_points(statements):
 
 def stop(url: str, folder: Path, command: str, tag: str, when: str, how: str) -> subprocess.CompletedProcess:
     """Run the command in a child process that stops itself at the fault; it must have got there."""
-    stopped = subprocess.run([sys.executable, "-c", DRIVER, url, str(folder), command, tag, when, how],
-                             capture_output=True, text=True, timeout=120)
+    stopped = forkserver.run(["-c", DRIVER, url, str(folder), command, tag, when, how], timeout=120)
     assert f"FAULT {tag} {when} {how}" in stopped.stderr, f"the run never reached the fault:\n{stopped.stderr}"
     return stopped
 
