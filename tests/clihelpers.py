@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import forkserver
 from helpers import engine_for  # noqa: F401  (re-exported to the CLI tests)
 from lockgate import cli as lockgate_cli
 
@@ -88,13 +89,34 @@ def console_script(name: str) -> str:
     return str(path)
 
 
-def run_process(argv: list, *, cwd=None, env: dict | None = None, timeout: float = 60) -> Result:
-    """Run a real process (no shell) with LOCKGATE_URL/DATABASE_URL removed unless given."""
+def run_process(argv: list, *, cwd=None, env: dict | None = None, timeout: float = 60,
+                fresh: bool = False) -> Result:
+    """Run a real process (no shell) with LOCKGATE_URL/DATABASE_URL removed unless given.
+
+    ``python ...`` and this interpreter's console scripts are forked from the
+    warm server in forkserver.py (a process of their own, minus start-up);
+    ``fresh=True`` starts a new interpreter, for tests that prove the start-up.
+    """
     environ = {k: v for k, v in os.environ.items() if k not in ("LOCKGATE_URL", "DATABASE_URL")}
     environ.update(env or {})
-    done = subprocess.run([str(a) for a in argv], cwd=cwd, env=environ, capture_output=True,
-                          text=True, timeout=timeout)
+    args = [str(a) for a in argv]
+    if not fresh and args[0] == sys.executable:
+        done = forkserver.run(args[1:], cwd=cwd, env=environ, timeout=timeout)
+    elif not fresh and _is_console_script(args[0]):
+        done = forkserver.run(args, cwd=cwd, env=environ, timeout=timeout)
+    else:
+        done = subprocess.run(args, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout)
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+def _is_console_script(path: str) -> bool:
+    """A launcher that this environment's Python runs (its first line names it)."""
+    try:
+        with open(path, "rb") as launcher:
+            first = launcher.readline().strip()
+    except OSError:
+        return False
+    return first.startswith(b"#!") and Path(os.fsdecode(first[2:])).parent == Path(sys.executable).parent
 
 
 def python_m_lockgate(*argv) -> list[str]:

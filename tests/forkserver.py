@@ -188,6 +188,10 @@ class ForkedProcess:
                 setattr(self, name, open(read, encoding="utf-8", errors="replace"))
             elif wanted == subprocess.STDOUT:
                 theirs.append(theirs[1])
+            elif wanted == subprocess.DEVNULL:
+                theirs.append(os.open(os.devnull, os.O_WRONLY))
+            elif wanted is not None:  # a file descriptor of the test's (a terminal, a file)
+                theirs.append(os.dup(wanted))
             else:  # the test's own stream
                 theirs.append(os.dup(1 if name == "stdout" else 2))
         request = {"args": self.args, "cwd": str(cwd or os.getcwd()), "new_group": start_new_session,

@@ -428,7 +428,8 @@ def test_exit_codes(sqlite_url, make_scripts, capsys):
 
 def test_python_m_lockgate(sqlite_url, make_scripts):
     scripts = make_scripts(ABC_SCRIPTS)
-    r = run_process(python_m_lockgate("--url", sqlite_url, "--directory", scripts, "upgrade", "--to", "2"))
+    r = run_process(python_m_lockgate("--url", sqlite_url, "--directory", scripts, "upgrade", "--to", "2"),
+                    fresh=True)
     assert r.code == 0, r
     assert "Applying 1 create_a ... done in" in r.out and "Applied 2 scripts" in r.out
     assert r.err == ""
@@ -540,7 +541,7 @@ def test_acceptance_example_ini(db_url, db_backend, monkeypatch, capsys, example
 def test_acceptance_example_ini_console_script(sqlite_url, example_database_untouched):
     migrate_exe = console_script("migrate")
     env = {"LOCKGATE_URL": sqlite_url}
-    r = run_process([migrate_exe, EXAMPLE_INI, "setup"], env=env)
+    r = run_process([migrate_exe, EXAMPLE_INI, "setup"], env=env, fresh=True)
     assert r.code == 0, r
     r = run_process([migrate_exe, EXAMPLE_INI, "status"], env=env)
     assert r.code == 0, r

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import forkserver
 from lockgate.dialects.base import lock_key
 
 #: Each server, with its marker, for tests that pick their database by name.
@@ -55,9 +54,8 @@ class Runner:
         flags.mkdir(parents=True, exist_ok=True)
         self.inside, self.go = flags / "inside", flags / "go"
         env = dict(os.environ, LOCKGATE_TEST_INSIDE=str(self.inside), LOCKGATE_TEST_GO=str(self.go))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), *extra, "upgrade"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.process = forkserver.popen(
+            ["-m", "lockgate", "--url", url, "--directory", str(folder), *extra, "upgrade"], env=env)
 
     def wait_inside(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -152,15 +150,15 @@ def test_postgresql_killed_runner_whose_script_still_commits_is_waited_for(postg
         "2_two.sql": "CREATE TABLE two (id INTEGER);\nINSERT INTO applied_log (v) VALUES (2);",
         "3_three.sql": "CREATE TABLE three (id INTEGER);\nINSERT INTO applied_log (v) VALUES (3);",
     })
-    command = [sys.executable, "-m", "lockgate", "--url", postgresql_url, "--directory", str(folder),
+    command = ["-m", "lockgate", "--url", postgresql_url, "--directory", str(folder),
                "upgrade"]
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = forkserver.popen(command)
     _wait_for(lambda: rows(postgresql_url, "SELECT count(*) FROM pg_stat_activity "
                                            "WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid() AND datname = current_database()")[0],
               what="the slow statement")
     first.send_signal(signal.SIGKILL)
     first.communicate()
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    rerun = forkserver.run(command, timeout=90)
     assert rerun.returncode == 0, rerun.stderr
     assert_clean(rerun.stderr)
     assert_exactly_once(postgresql_url)
@@ -277,8 +275,8 @@ def test_a_server_stopped_mid_run_is_reported_and_the_rerun_is_safe(throwaway_po
         "2_slow.sql": "CREATE TABLE two (id INTEGER);\nSELECT pg_sleep(5);\nINSERT INTO applied_log (v) VALUES (2);",
         "3_three.sql": "CREATE TABLE three (id INTEGER);\nINSERT INTO applied_log (v) VALUES (3);",
     })
-    command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = ["-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
+    first = forkserver.popen(command)
     _wait_for(lambda: rows(url, "SELECT count(*) FROM pg_stat_activity "
                                 "WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid() AND datname = current_database()")[0],
               what="the slow statement")
@@ -292,7 +290,7 @@ def test_a_server_stopped_mid_run_is_reported_and_the_rerun_is_safe(throwaway_po
     # Script 1 committed without waiting for the disk: the crash may have undone it, whole.
     assert rows(url, "SELECT version FROM lockgate_versions") in ([], ["1"])
     assert rows(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'two'") == [0]
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    rerun = forkserver.run(command, timeout=90)
     assert rerun.returncode == 0, rerun.stderr
     assert_exactly_once(url)
 
@@ -430,8 +428,8 @@ def test_ctrl_c_stops_the_statement_on_the_server_and_says_one_line(backend, sto
     sleep, running = SLEEPS[backend]
     folder = make_scripts({"1_log.sql": "CREATE TABLE applied_log (v INTEGER NOT NULL);",
                            "2_slow.sql": f"INSERT INTO applied_log (v) VALUES (2);\n{sleep};\n"})
-    command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = ["-m", "lockgate", "--url", url, "--directory", str(folder), "upgrade"]
+    process = forkserver.popen(command)
     _wait_for(lambda: rows(url, running)[0], what="the slow statement")
     started = time.monotonic()
     process.send_signal(stop)

@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+import forkserver
+
 from clihelpers import cli
 from lockgate import ConfigError, Fleet
 from lockgate.cli.fleet_display import FleetDisplay
@@ -123,7 +125,7 @@ schema = tenant_8
 
 def test_targets_from_a_command_run_without_a_shell(capsys, tmp_path, scripts):
     urls = sqlite_urls(tmp_path, 3)
-    program = f"import sys; print('\\n'.join(sys.argv[1:]))"
+    program = "import sys; print('\\n'.join(sys.argv[1:]))"
     command = shlex.join([sys.executable, "-c", program, *urls, "; touch pwned"])
     with pytest.raises(ConfigError, match="is not key=value"):  # one argument, printed, not run
         targets_from_command(command)
@@ -340,7 +342,6 @@ def test_each_schema_has_its_own_run_lock(postgresql_url, scripts):
 def test_an_interrupted_fleet_stops_between_scripts_and_still_writes_its_report(tmp_path, make_scripts):
     import os
     import signal
-    import subprocess
     import time
 
     marks = tmp_path / "marks"
@@ -359,9 +360,8 @@ def test_an_interrupted_fleet_stops_between_scripts_and_still_writes_its_report(
     targets = write_lines(tmp_path, urls)
     report = tmp_path / "report.json"
     lockgate = os.path.join(os.path.dirname(sys.executable), "lockgate")
-    process = subprocess.Popen([lockgate, "fleet", "upgrade", "--targets", str(targets), "--directory",
-                                str(scripts), "--jobs", "2", "--report", str(report)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = forkserver.popen([lockgate, "fleet", "upgrade", "--targets", str(targets), "--directory",
+                                str(scripts), "--jobs", "2", "--report", str(report)])
     deadline = time.monotonic() + 60
     while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
+
+import forkserver
 
 from lockgate.database import create_engine_from_settings
 from lockgate.dialects import adapter_for
@@ -75,7 +75,7 @@ def test_lock_names_are_per_table(engine, db_url):
 
 
 def test_waiter_gets_the_lock_when_the_holder_releases(engine, db_url):
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, db_url, "1.0"], stdout=subprocess.PIPE, text=True)
+    holder = forkserver.popen(["-c", _HOLD, db_url, "1.0"], stderr=None)
     try:
         assert holder.stdout.readline().strip() == "locked"
         waits = []
@@ -90,7 +90,7 @@ def test_waiter_gets_the_lock_when_the_holder_releases(engine, db_url):
 
 
 def test_lock_dies_with_a_killed_holder(engine, db_url):
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, db_url, "120"], stdout=subprocess.PIPE, text=True)
+    holder = forkserver.popen(["-c", _HOLD, db_url, "120"], stderr=None)
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(LockTimeoutError):

@@ -15,7 +15,6 @@ tables, and the script recorded as applied (or gone) with no `resolve`.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -340,8 +339,8 @@ def test_a_revert_left_half_way_is_continued_by_downgrade_not_upgrade(mariadb_ur
 def test_the_cli_says_where_it_continues(mariadb_url, make_scripts):
     folder = scripts(make_scripts)
     assert stop(mariadb_url, folder, "upgrade", "u7", "after", "kill").returncode < 0
-    done = subprocess.run([sys.executable, "-m", "lockgate", "--url", mariadb_url, "--directory",
-                           str(folder), "upgrade"], capture_output=True, text=True, timeout=120)
+    done = forkserver.run(["-m", "lockgate", "--url", mariadb_url, "--directory", str(folder), "upgrade"],
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     assert ("warning: an earlier run stopped inside script 2 (mixed) when statements 1-6 had "
             "committed; statement 7 (line 20), which was running when it stopped, had taken effect "

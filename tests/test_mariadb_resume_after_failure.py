@@ -10,12 +10,12 @@ to show that every statement took effect exactly once.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
+
+import forkserver
 
 from helpers import TRACKING, query, scalar
 from lockgate import DBMigrator
@@ -199,8 +199,8 @@ def test_the_cli_says_to_fix_the_statement_and_run_again(mariadb_url, make_scrip
     folder = make_scripts({"1_counter.sql": FIRST, "2_mixed.sql": sql(statements)})
 
     def upgrade():
-        return subprocess.run([sys.executable, "-m", "lockgate", "--url", mariadb_url, "--directory",
-                               str(folder), "upgrade"], capture_output=True, text=True, timeout=120)
+        return forkserver.run(["-m", "lockgate", "--url", mariadb_url, "--directory", str(folder), "upgrade"],
+                              timeout=120)
 
     first = upgrade()
     assert first.returncode != 0 and "Traceback" not in first.stderr

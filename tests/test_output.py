@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+import forkserver
+
 from clihelpers import ABC_SCRIPTS, cli
 from helpers import engine_for
 from lockgate import DBMigrator
@@ -120,16 +122,14 @@ def test_long_sql_files_report_how_far_they_have_got(sqlite_url, make_scripts, m
 def test_a_terminal_sees_a_long_file_advance_and_its_elapsed_time(sqlite_url, make_scripts):
     import os
     import pty
-    import subprocess
-    import sys
 
     # About 6 MB in 150,000 statements: several read chunks, and a few seconds of work.
     rows = "".join(f"INSERT INTO big VALUES ({i}, 'row {i}');\n" for i in range(150_000))
     scripts = make_scripts({"1_big.sql": "CREATE TABLE big (id INTEGER, body TEXT);\n" + rows})
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
-    process = subprocess.Popen([sys.executable, "-m", "lockgate", "--url", sqlite_url, "--directory",
-                                str(scripts), "upgrade"], stdout=follower, stderr=follower, env=env)
+    process = forkserver.popen(["-m", "lockgate", "--url", sqlite_url, "--directory", str(scripts), "upgrade"],
+                               stdout=follower, stderr=follower, env=env)
     os.close(follower)
     chunks = []
     while True:

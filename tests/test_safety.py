@@ -6,13 +6,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import forkserver
 from clihelpers import table_names
 
 from lockgate.database import create_engine_from_settings
@@ -23,8 +23,7 @@ PROCESSES = 8
 
 
 def lockgate(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lockgate", *args], capture_output=True,
-                          text=True, timeout=180, env=env, **kwargs)
+    return forkserver.run(["-m", "lockgate", *args], timeout=180, env=env, **kwargs)
 
 
 def many_scripts(folder: Path, count: int = SCRIPTS) -> Path:
@@ -38,9 +37,8 @@ def many_scripts(folder: Path, count: int = SCRIPTS) -> Path:
 
 
 def run_at_once(url: str, folder: Path, processes: int = PROCESSES):
-    command = [sys.executable, "-m", "lockgate", "--url", url, "--directory", str(folder), "-q", "upgrade"]
-    started = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(processes)]
+    command = ["-m", "lockgate", "--url", url, "--directory", str(folder), "-q", "upgrade"]
+    started = [forkserver.popen(command) for _ in range(processes)]
     results = []
     for process in started:
         out, err = process.communicate(timeout=300)
@@ -85,9 +83,8 @@ def downgrade(connection):
 
 def _kill_inside_script(url: str, folder: Path, marker: Path) -> None:
     env = dict(os.environ, LOCKGATE_TEST_HANG=str(marker))
-    process = subprocess.Popen([sys.executable, "-m", "lockgate", "--url", url, "--directory",
-                                str(folder), "-q", "upgrade"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = forkserver.popen(["-m", "lockgate", "--url", url, "--directory", str(folder), "-q", "upgrade"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not marker.exists():
         assert process.poll() is None, "the run ended before reaching the script"
