@@ -89,10 +89,12 @@ class Server:
     (each DROP DATABASE waits for a checkpoint), and it is waiting, not work: so
     a thread of the server's own keeps a few new databases ready ahead of the
     tests and drops used ones behind them, several at a time (concurrent drops
-    share a checkpoint). Every test still gets a database nobody used before.
+    share a checkpoint). Every test still gets a database nobody used before;
+    on PostgreSQL its commits do not wait for the disk (``synchronous_commit``
+    is off for the database, which a test of the server's default resets).
     """
 
-    SPARES = 2  # new databases kept ready
+    SPARES = 3  # new databases kept ready
     DROPS_AT_ONCE = 8
 
     def __init__(self, backend: str, admin_url: URL, engine, version: str, where: str):
@@ -186,6 +188,10 @@ class Server:
         name = "lg_" + secrets.token_hex(6)
         with self.engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}{self._create_options(conn)}"))
+            if self.backend == "postgresql":
+                # A commit need not wait for the disk in a scratch database: about 3 ms less a
+                # commit here. Tests of what the server's own default does set it back.
+                conn.execute(text(f"ALTER DATABASE {name} SET synchronous_commit = off"))
         return name
 
     def _create_options(self, conn) -> str:

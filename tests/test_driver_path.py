@@ -96,6 +96,10 @@ def test_every_script_but_the_last_commits_without_waiting_for_the_flush(postgre
     scripts = make_scripts({f"{n}_s.sql": record.format(n=n) for n in (1, 2, 3)})
     engine = sa.create_engine(postgresql_url)
     try:
+        with engine.connect() as connection:  # the server's default (the test databases turn it off)
+            connection.exec_driver_sql(f"ALTER DATABASE {engine.url.database} RESET synchronous_commit")
+            connection.commit()
+        engine.dispose()  # sessions take the database's settings when they start
         migrator(engine, scripts).upgrade()
         settings = [scalar(engine, f"SELECT v FROM s{n}") for n in (1, 2, 3)]
         assert settings == ["off", "off", "on"]
