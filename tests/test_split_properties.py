@@ -44,30 +44,42 @@ def _between(comments: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(st.just(" "), st.just("\n  "), comments.map(lambda c: f" {c} "))
 
 
+OPERATORS = st.sampled_from([" || ", ", ", " + "])
+
+
 def _expression(atoms, comments) -> st.SearchStrategy[str]:
+    # Strategies are made once, outside the draws: a strategy made afresh in every
+    # draw is validated afresh too, which was most of these tests' time.
+    parts_of, between = st.lists(atoms, min_size=1, max_size=5), _between(comments)
+
     @st.composite
     def build(draw):
-        parts = draw(st.lists(atoms, min_size=1, max_size=5))
+        parts = draw(parts_of)
         out = parts[0]
         for part in parts[1:]:
-            out += draw(st.sampled_from([" || ", ", ", " + "])).replace(" ", draw(_between(comments)), 1) + part
+            out += draw(OPERATORS).replace(" ", draw(between), 1) + part
         return out
 
     return build()
 
 
-@st.composite
-def _script(draw, statements, separators, leads):
+def _script(statements, separators, leads) -> st.SearchStrategy[tuple[str, list[Statement]]]:
     """(script, expected statements): statements joined by separators after random leads."""
-    chosen = draw(st.lists(statements, min_size=1, max_size=6))
-    sql, expected = "", []
-    for text in chosen:
-        sql += draw(leads)
-        expected.append(Statement(text, sql.count("\n") + 1))
-        sql += text + draw(separators)
-    if draw(st.booleans()):  # the last statement may lack its delimiter
-        sql = sql[: sql.rindex(chosen[-1]) + len(chosen[-1])]
-    return sql, expected
+    lists = st.lists(statements, min_size=1, max_size=6)
+
+    @st.composite
+    def build(draw):
+        chosen = draw(lists)
+        sql, expected = "", []
+        for text in chosen:
+            sql += draw(leads)
+            expected.append(Statement(text, sql.count("\n") + 1))
+            sql += text + draw(separators)
+        if draw(st.booleans()):  # the last statement may lack its delimiter
+            sql = sql[: sql.rindex(chosen[-1]) + len(chosen[-1])]
+        return sql, expected
+
+    return build()
 
 
 # --- PostgreSQL ----------------------------------------------------------------------
@@ -78,12 +90,17 @@ PG_COMMENTS = st.one_of(
 )
 
 
+DOLLAR_TAGS = st.sampled_from(["", "a", "fn", "x_1", "body"])
+DOLLAR_BODIES = _text().map(lambda s: s.replace("$", ""))  # so that no "$tag$" ends the body early
+DOLLAR_TAILS = st.sampled_from(["", " $$", " $$;$$ ", " $x$;$x$ "])
+
+
 @st.composite
 def _dollar_quoted(draw):
-    tag = draw(st.sampled_from(["", "a", "fn", "x_1", "body"]))
-    body = draw(_text()).replace("$", "")  # so that no "$tag$" ends the body early
+    tag = draw(DOLLAR_TAGS)
+    body = draw(DOLLAR_BODIES)
     if tag:
-        body += draw(st.sampled_from(["", " $$", " $$;$$ ", " $x$;$x$ "]))
+        body += draw(DOLLAR_TAILS)
     return f"${tag}${body}${tag}$"
 
 
@@ -96,20 +113,23 @@ PG_ATOMS = st.one_of(
     st.just("'C:\\temp\\'"),
 )
 PG_EXPRESSIONS = _expression(PG_ATOMS, PG_COMMENTS)
+PG_KINDS = st.sampled_from(["select", "select", "atomic", "plpgsql", "do", "rule"])
+PG_ATOMIC_BODIES = st.lists(PG_EXPRESSIONS.map(lambda e: f"SELECT {e}"), min_size=1, max_size=3)
+DOLLAR_QUOTED = _dollar_quoted()
 
 
 @st.composite
 def _pg_statement(draw):
     expression = draw(PG_EXPRESSIONS)
-    kind = draw(st.sampled_from(["select", "select", "atomic", "plpgsql", "do", "rule"]))
+    kind = draw(PG_KINDS)
     if kind == "atomic":
-        body = ";\n  ".join(draw(st.lists(PG_EXPRESSIONS.map(lambda e: f"SELECT {e}"), min_size=1, max_size=3)))
+        body = ";\n  ".join(draw(PG_ATOMIC_BODIES))
         case = "SELECT CASE WHEN true THEN 1 END"
         return f"CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  {body};\n  {case};\nEND"
     if kind == "plpgsql":
-        return f"CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS {draw(_dollar_quoted())}"
+        return f"CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS {draw(DOLLAR_QUOTED)}"
     if kind == "do":
-        return f"DO {draw(_dollar_quoted())}"
+        return f"DO {draw(DOLLAR_QUOTED)}"
     if kind == "rule":
         return f"CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT {expression}; SELECT 1)"
     return f"SELECT {expression}"
@@ -143,10 +163,12 @@ MY_COMMENTS = st.one_of(DASH_COMMENTS, BLOCK_COMMENTS, _text(TEXT.replace("\n", 
 
 
 def _my_string(quote: str) -> st.SearchStrategy[str]:
+    texts, escapes = _text(), st.sampled_from(["\\" + quote, quote * 2])
+
     @st.composite
     def build(draw):
-        text = draw(_text()).replace("\\", "\\\\")
-        escaped = draw(st.sampled_from(["\\" + quote, quote * 2]))
+        text = draw(texts).replace("\\", "\\\\")
+        escaped = draw(escapes)
         return quote + text.replace(quote, escaped) + quote
 
     return build()
@@ -176,14 +198,16 @@ def _my_body(depth: int) -> st.SearchStrategy[str]:
 
 
 MY_BODY = _my_body(2)
+MY_KINDS = st.sampled_from(["select", "select", "procedure", "trigger", "function"])
+MY_BODIES = st.lists(MY_BODY, min_size=1, max_size=3)
 
 
 @st.composite
 def _my_statement(draw):
-    kind = draw(st.sampled_from(["select", "select", "procedure", "trigger", "function"]))
+    kind = draw(MY_KINDS)
     if kind == "select":
         return f"SELECT {draw(MY_EXPRESSIONS)}"
-    body = "; ".join(draw(st.lists(MY_BODY, min_size=1, max_size=3))) + ";"
+    body = "; ".join(draw(MY_BODIES)) + ";"
     if kind == "procedure":
         return f"CREATE PROCEDURE p()\nBEGIN\n  {body}\nEND"
     if kind == "trigger":
@@ -192,21 +216,25 @@ def _my_statement(draw):
 
 
 MY_LEADS = st.one_of(GAPS, MY_COMMENTS.map(lambda c: c if c.endswith("\n") else c + " "))
+MY_SEGMENTS = st.integers(1, 3)
+MY_DELIMITERS = st.sampled_from([";", "$$", "//", "GO"])
+MY_STATEMENTS = st.lists(_my_statement(), min_size=1, max_size=3)
+BEFORE_DELIMITER, AFTER_DELIMITER = st.sampled_from(["", " ", "\n"]), st.sampled_from(["\n", " ", ""])
 
 
 @st.composite
 def _my_script(draw):
     """A script of segments, each under a delimiter of its own (DELIMITER lines between)."""
     sql, expected, current = "", [], ";"
-    for _ in range(draw(st.integers(1, 3))):
-        delimiter = draw(st.sampled_from([";", "$$", "//", "GO"]))
+    for _ in range(draw(MY_SEGMENTS)):
+        delimiter = draw(MY_DELIMITERS)
         if delimiter != current:
             sql += f"\nDELIMITER {delimiter}\n"
             current = delimiter
-        for text in draw(st.lists(_my_statement(), min_size=1, max_size=3)):
+        for text in draw(MY_STATEMENTS):
             sql += draw(MY_LEADS)
             expected.append(Statement(text, sql.count("\n") + 1))
-            sql += text + draw(st.sampled_from(["", " ", "\n"])) + delimiter + draw(st.sampled_from(["\n", " ", ""]))
+            sql += text + draw(BEFORE_DELIMITER) + delimiter + draw(AFTER_DELIMITER)
     return sql, expected
 
 
@@ -226,17 +254,20 @@ LITE_ATOMS = st.one_of(
 LITE_EXPRESSIONS = _expression(LITE_ATOMS, st.one_of(DASH_COMMENTS, BLOCK_COMMENTS))
 
 
+LITE_TRIGGER_STATEMENTS = st.lists(st.one_of(
+    LITE_EXPRESSIONS.map(lambda e: f"INSERT INTO log VALUES ({e})"),
+    LITE_EXPRESSIONS.map(lambda e: f"UPDATE log SET a = CASE WHEN {e} THEN 1 ELSE 2 END"),
+    LITE_EXPRESSIONS.map(lambda e: f"SELECT CASE {e} WHEN 1 THEN 'end;' END"),
+), min_size=1, max_size=4)
+LITE_TRIGGER_HEADS = st.sampled_from(["CREATE TRIGGER", "CREATE TEMP TRIGGER", "create temporary trigger"])
+
+
 @st.composite
 def _lite_statement(draw):
     if draw(st.booleans()):
         return f"SELECT {draw(LITE_EXPRESSIONS)}"
-    inner = st.one_of(
-        LITE_EXPRESSIONS.map(lambda e: f"INSERT INTO log VALUES ({e})"),
-        LITE_EXPRESSIONS.map(lambda e: f"UPDATE log SET a = CASE WHEN {e} THEN 1 ELSE 2 END"),
-        LITE_EXPRESSIONS.map(lambda e: f"SELECT CASE {e} WHEN 1 THEN 'end;' END"),
-    )
-    body = ";\n  ".join(draw(st.lists(inner, min_size=1, max_size=4)))
-    head = draw(st.sampled_from(["CREATE TRIGGER", "CREATE TEMP TRIGGER", "create temporary trigger"]))
+    body = ";\n  ".join(draw(LITE_TRIGGER_STATEMENTS))
+    head = draw(LITE_TRIGGER_HEADS)
     return f"{head} t AFTER INSERT ON x FOR EACH ROW\nBEGIN\n  {body};\nEND"
 
 
