@@ -51,6 +51,12 @@ def tracking_rows(url: str, schema: str | None = None) -> list[tuple[str, str]]:
     return sorted((str(v), str(r)) for v, r in rows)
 
 
+def every_target_rows(where: list[tuple[str, str | None]]) -> dict[int, list[tuple[str, str]]]:
+    """tracking_rows of each (url, schema), by position; read eight at a time, as most of it is connecting."""
+    with ThreadPoolExecutor(8) as pool:
+        return dict(enumerate(pool.map(lambda target: tracking_rows(*target), where)))
+
+
 def versions(url: str, schema: str | None = None) -> list[str]:
     return [v for v, _ in tracking_rows(url, schema)]
 
@@ -64,8 +70,9 @@ def scripts(make_scripts) -> Path:
 def server_databases(db_servers):
     """``make(backend, n)``: n new databases on a server, dropped after the test.
 
-    Made and dropped eight at a time: PostgreSQL forces a checkpoint for each
-    DROP DATABASE, and drops waiting together share one.
+    Made eight at a time, and dropped behind the tests by the server's own
+    thread (eight at a time too: PostgreSQL forces a checkpoint for each DROP
+    DATABASE, and drops waiting together share one), so no test waits for them.
     """
     made: list[tuple[dbservers.Server, str]] = []
 
@@ -77,8 +84,8 @@ def server_databases(db_servers):
         return [server.url_for(name) for name in names]
 
     yield make
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda pair: pair[0].drop_database(pair[1]), made))
+    for server, name in made:
+        server.drop_soon(name)
 
 
 def run_with_one_broken(capsys, tmp_path: Path, scripts: Path, lines: list[str],
@@ -101,7 +108,7 @@ def run_with_one_broken(capsys, tmp_path: Path, scripts: Path, lines: list[str],
     assert "script 2 failed" in failed[0]["error"] and "2_create_b.sql" in failed[0]["error"]
     assert found["counts"] == {"ok": len(lines) - 1, "failed": 1, "skipped": 0}
     assert f"{len(lines) - 1} ok, 1 failed" in first.err and failed[0]["error"] in first.err
-    before = {i: tracking_rows(u, s) for i, (u, s) in enumerate(where)}
+    before = every_target_rows(where)
     assert all(len(rows) == 2 for i, rows in before.items() if i != broken)
     assert [v for v, _ in before[broken]] == ["1"]
 
@@ -111,7 +118,7 @@ def run_with_one_broken(capsys, tmp_path: Path, scripts: Path, lines: list[str],
 
     assert again.code == 0, again
     assert [(t["name"], t["versions"]) for t in again.json()["targets"]] == [(failed[0]["name"], ["2"])]
-    after = {i: tracking_rows(u, s) for i, (u, s) in enumerate(where)}
+    after = every_target_rows(where)
     assert {i: rows for i, rows in after.items() if i != broken} == \
         {i: rows for i, rows in before.items() if i != broken}
     assert versions(url, schema) == ["1", "2"]
