@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -145,22 +146,35 @@ def test_the_process_start_is_found_before_python_ran_lockgate():
     assert process_started() <= time.monotonic()
 
 
-@pytest.mark.parametrize("scheme", [
-    pytest.param("postgresql+psycopg", marks=pytest.mark.postgresql),
-    pytest.param("mysql+pymysql", marks=pytest.mark.mariadb),
-])
-def test_a_silent_server_is_given_up_within_ten_seconds_of_typing_the_command(scheme, tmp_path):
-    """The whole command, Python's start included: the README promises 10 seconds."""
+@pytest.mark.postgresql
+@pytest.mark.mariadb
+def test_a_silent_server_is_given_up_within_ten_seconds_of_typing_the_command(tmp_path):
+    """The whole command, Python's start included: the README promises 10 seconds.
+
+    Each driver's command is a real process of its own; they wait out their
+    timeouts side by side, as the waiting is the server's silence, not work.
+    """
     (tmp_path / "m").mkdir()
+    with ThreadPoolExecutor(2) as pool:
+        given_up = dict(zip(SILENT_SCHEMES, pool.map(lambda scheme: _status_on_a_silent_server(scheme, tmp_path / "m"),
+                                                     SILENT_SCHEMES)))
+    for scheme, (result, elapsed) in given_up.items():
+        assert result.code == 3, (scheme, str(result))
+        assert "accepted the connection but did not answer in time: check the port" in result.err, (scheme, result.err)
+        assert PASSWORD not in result.out + result.err
+        assert elapsed < 10.5, f"{scheme} gave up after {elapsed:.1f} s"
+
+
+SILENT_SCHEMES = ("postgresql+psycopg", "mysql+pymysql")
+
+
+def _status_on_a_silent_server(scheme: str, folder: Path):
+    """(result, seconds from typing to the answer) of ``lockgate status`` against a port that never answers."""
     with silent_server() as port:
         started = time.monotonic()
         result = run_process([console_script("lockgate"), "--url", f"{scheme}://deploy:{PASSWORD}@127.0.0.1:{port}/app",
-                              "--directory", tmp_path / "m", "status"], timeout=60)
-        elapsed = time.monotonic() - started
-    assert result.code == 3, str(result)
-    assert "accepted the connection but did not answer in time: check the port" in result.err, result.err
-    assert PASSWORD not in result.out + result.err
-    assert elapsed < 10.5, f"gave up after {elapsed:.1f} s"
+                              "--directory", folder, "status"], timeout=60)
+        return result, time.monotonic() - started
 
 
 # -- check --json, plural agreement -------------------------------------------------------
