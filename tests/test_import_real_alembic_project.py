@@ -11,6 +11,8 @@ installed (``pip install -e '.[test,projects]'``, as CI does), and is skipped el
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -19,13 +21,16 @@ from clihelpers import cli, isolated_cli
 from helpers import engine_for
 from lockgate.schema.snapshot import render_diff, take_snapshot
 
-migrations = pytest.importorskip("mlflow.store.db_migrations", reason="mlflow-skinny is not installed (pip install -e '.[test,projects]')")
-initial_models = pytest.importorskip("mlflow.store.tracking.dbmodels.initial_models")
+# Found, not imported: importing mlflow takes about two seconds of CPU, which every
+# test process collecting this file would pay; only the one running the tests does.
+_MLFLOW = importlib.util.find_spec("mlflow")
+FOLDER = Path(_MLFLOW.origin).parent / "store" / "db_migrations" if _MLFLOW and _MLFLOW.origin else None
+if FOLDER is None or not (FOLDER / "alembic.ini").is_file():
+    pytest.skip("mlflow-skinny is not installed (pip install -e '.[test,projects]')", allow_module_level=True)
 
 # MLflow's own models warn of SQLAlchemy deprecations, which this suite otherwise makes errors.
 pytestmark = [pytest.mark.usefixtures(isolated_cli.__name__), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-FOLDER = Path(migrations.__file__).parent
 BOOKKEEPING = ("alembic_version", "lockgate_versions")
 
 
@@ -45,6 +50,7 @@ def snapshot(url: str):
 
 
 def test_mlflows_history_imports_without_a_refusal_and_reaches_alembics_head(fresh_db, tmp_path, capsys):
+    initial_models = importlib.import_module("mlflow.store.tracking.dbmodels.initial_models")
     by_alembic, by_lockgate = fresh_db(), fresh_db()
     for url in (by_alembic, by_lockgate):
         with engine_for(url) as engine:
