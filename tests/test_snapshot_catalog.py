@@ -105,12 +105,24 @@ def test_each_kind_of_object_is_in_the_snapshot(engine, db_backend):
 
 
 def _far_scripts(make_scripts, db_backend):
-    """151 scripts: the first makes a table, the last indexes it and its downgrade forgets the index."""
+    """151 scripts: the first makes a table, the last indexes it and its downgrade forgets the index.
+
+    Each script between changes the schema. Where snapshots are read in part
+    (SQLite, PostgreSQL) each makes a table, so the reader carries 150 tables
+    past the early one. MariaDB reads the whole schema at every snapshot, so
+    there each renames one table onward instead: a table still vanishes and
+    another appears at every step, and the snapshots stay two tables small
+    (150 accumulated tables made its 302 snapshots most of a minute).
+    """
     files = {"1_early.sql": "CREATE TABLE early (id INTEGER NOT NULL PRIMARY KEY, kind VARCHAR(10));\n",
              "1_downgrade.sql": "DROP TABLE early;\n"}
     for number in range(2, 151):
-        files[f"{number}_t.sql"] = f"CREATE TABLE t_{number} (id INTEGER NOT NULL PRIMARY KEY);\n"
-        files[f"{number}_downgrade.sql"] = f"DROP TABLE t_{number};\n"
+        if db_backend == "mariadb" and number > 2:
+            files[f"{number}_t.sql"] = f"ALTER TABLE t_{number - 1} RENAME TO t_{number};\n"
+            files[f"{number}_downgrade.sql"] = f"ALTER TABLE t_{number} RENAME TO t_{number - 1};\n"
+        else:
+            files[f"{number}_t.sql"] = f"CREATE TABLE t_{number} (id INTEGER NOT NULL PRIMARY KEY);\n"
+            files[f"{number}_downgrade.sql"] = f"DROP TABLE t_{number};\n"
     files["151_index_early.sql"] = "CREATE INDEX ix_early_kind ON early (kind);\n"
     files["151_downgrade.sql"] = "SELECT 1;\n"  # forgot DROP INDEX
     return make_scripts(files)
