@@ -7,9 +7,9 @@ asserts on speed: the numbers come from the benchmark, never from timed tests.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+import forkserver
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / "run.py"
@@ -17,11 +17,11 @@ RUN = ROOT / "bench" / "run.py"
 
 def test_bench_quick_sqlite(tmp_path):
     out = tmp_path / "results.json"
-    p = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--n", "5", "--db", "sqlite", "--runs", "1",
+    p = forkserver.run(
+        [str(RUN), "--quick", "--n", "5", "--db", "sqlite", "--runs", "1",
          "--tools", "floor,lockgate", "--split-mb", "0.05", "--load-mb", "0.05", "--memory-mb", "0.2",
          "--json", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, timeout=120,
     )
     assert p.returncode == 0, p.stderr
     data = json.loads(out.read_text())
@@ -77,10 +77,10 @@ def test_bench_quick_sqlite(tmp_path):
 def test_bench_unreachable_database_is_skipped_with_a_note(tmp_path):
     """An unreachable database is skipped with a note, not a crash."""
     out = tmp_path / "results.json"
-    p = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--n", "2", "--db", "nosuchdb", "--tools", "floor",
+    p = forkserver.run(
+        [str(RUN), "--quick", "--n", "2", "--db", "nosuchdb", "--tools", "floor",
          "--json", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, timeout=120,
     )
     assert p.returncode == 0, p.stderr
     data = json.loads(out.read_text())
@@ -91,10 +91,10 @@ def test_bench_unreachable_database_is_skipped_with_a_note(tmp_path):
 def test_bench_timeout_is_a_failed_row_not_a_crash(tmp_path):
     """A command past --timeout is killed and its row says so; the run still finishes."""
     out = tmp_path / "results.json"
-    p = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--n", "2", "--db", "sqlite", "--tools", "lockgate",
+    p = forkserver.run(
+        [str(RUN), "--quick", "--n", "2", "--db", "sqlite", "--tools", "lockgate",
          "--timeout", "0.01", "--split-mb", "0.01", "--load-mb", "0", "--memory-mb", "0", "--json", str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, timeout=120,
     )
     assert p.returncode == 0, p.stderr
     data = json.loads(out.read_text())
