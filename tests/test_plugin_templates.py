@@ -1,15 +1,14 @@
 """The pytest fixtures' migrated templates: scripts run once per session and version, a fresh copy per test.
 
-Each test runs a small project in pytest subprocesses against a real server
-(each backend in turn). A Python script logs every time it runs, so the
-tests can count how often the scripts really ran.
+Each test runs a small project in pytest processes of their own against a
+real server (each backend in turn), forked warm as test_pytest_plugin.py's are.
+A Python script logs every time it runs, so the tests can count how often the
+scripts really ran.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpers import engine_for
+from test_pytest_plugin import outcome, run_pytest, start_pytest
 
 pytest_plugins = ["pytester"]
 
@@ -94,20 +94,31 @@ def _left_behind(db_url: str, token: str) -> list[str]:
         return [name for (name,) in connection.execute(sa.text(query)) if token in name]
 
 
-def test_scripts_run_once_per_version_and_each_test_gets_its_own_copy(pytester, db_url, monkeypatch):
+def test_parallel_sessions_run_the_scripts_once_per_version_and_never_share_a_database(pytester, db_url):
+    """Two sessions at once on one server, as pytest-xdist workers run them.
+
+    In each, the scripts run once per version and every test gets its own copy;
+    each session has names of its own, and drops all of them.
+    """
     _project(pytester)
-    log = pytester.path / "runs.log"
-    monkeypatch.setenv("RUN_LOG", str(log))
-    result = pytester.runpytest_subprocess("--lockgate-directory=migrations", f"--lockgate-url={db_url}",
-                                           "-W", "error", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
-    # head once, version 1 once: five tests, two templates
-    assert log.read_text().splitlines() == ["1", "1"]
-    [token] = [path.read_text() for path in pytester.path.glob("token_*")]
-    assert _left_behind(db_url, token) == []
+    sessions = [start_pytest(pytester, "--lockgate-directory=migrations", f"--lockgate-url={db_url}",
+                             "-W", "error", "-p", "no:cacheprovider", RUN_LOG=str(pytester.path / f"runs{n}.log"))
+                for n in range(2)]
+    for result in [outcome(session) for session in sessions]:  # both to their end before any assertion
+        assert result.ret == 0
+        result.assert_outcomes(passed=5)
+    for n in range(2):
+        # head once, version 1 once: five tests, two templates
+        assert (pytester.path / f"runs{n}.log").read_text().splitlines() == ["1", "1"]
+    assert sorted(path.name for path in pytester.path.glob("token_*")) == sorted(
+        f"token_{session.pid}" for session in sessions), "each session's tests ran in its own process"
+    tokens = {(pytester.path / f"token_{session.pid}").read_text() for session in sessions}
+    assert len(tokens) == 2
+    for token in tokens:
+        assert _left_behind(db_url, token) == []
 
 
-def test_a_changed_script_rebuilds_the_template(pytester, db_url, monkeypatch):
+def test_a_changed_script_rebuilds_the_template(pytester, db_url):
     _project(pytester, """
         import pathlib
 
@@ -127,31 +138,10 @@ def test_a_changed_script_rebuilds_the_template(pytester, db_url, monkeypatch):
             columns = {c["name"] for c in sa.inspect(migrated_engine).get_columns("tags")}
             assert "name" in columns and "label" not in columns
         """)
-    monkeypatch.setenv("RUN_LOG", str(pytester.path / "runs.log"))
-    result = pytester.runpytest_subprocess("--lockgate-directory=migrations", f"--lockgate-url={db_url}",
-                                           "-p", "no:cacheprovider")
+    result = run_pytest(pytester, "--lockgate-directory=migrations", f"--lockgate-url={db_url}",
+                        "-p", "no:cacheprovider", RUN_LOG=str(pytester.path / "runs.log"))
     result.assert_outcomes(passed=3)
     assert (pytester.path / "runs.log").read_text().splitlines() == ["1", "1"]
-
-
-def test_parallel_sessions_never_share_a_database(pytester, db_url):
-    """Two sessions at once on one server, as pytest-xdist workers run: each its own names, all dropped."""
-    _project(pytester)
-    env = {**os.environ, "RUN_LOG": str(pytester.path / "runs.log")}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--lockgate-directory=migrations",
-               f"--lockgate-url={db_url}"]
-    workers = [subprocess.Popen(command + ["--basetemp", str(pytester.path / f"base{n}")], cwd=pytester.path,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for n in range(2)]
-    outputs = [worker.communicate(timeout=300)[0] for worker in workers]
-    for worker, output in zip(workers, outputs):
-        assert worker.returncode == 0, output
-        assert "5 passed" in output, output
-    assert len((pytester.path / "runs.log").read_text().splitlines()) == 4  # two templates each
-    tokens = {path.read_text() for path in pytester.path.glob("token_*")}
-    assert len(tokens) == 2
-    for token in tokens:
-        assert _left_behind(db_url, token) == []
 
 
 def test_a_mariadb_copy_has_every_object_and_row(mariadb_url):
