@@ -10,12 +10,16 @@ The convention the pages under docs/ follow (test_docs.py runs every page):
   anything (timestamps, durations, generated versions). A command must exit 0,
   unless its line ends with a comment such as ``# exits 1``.
   Commands run with an argument list from :func:`shlex.split`, never
-  through a shell, with the virtualenv's ``bin`` first on PATH. The console
-  scripts ``lockgate`` and ``migrate`` run their entry-point function in a
-  process forked from a server that imported lockgate once (see
-  :func:`run_console_script`): the same code in a process of its own, without
-  paying Python's and SQLAlchemy's start-up for each of a page's commands;
-  every other program is a real :func:`subprocess.run`. The runner itself handles ``cd DIR`` and ``export NAME=VALUE``;
+  through a shell, with the virtualenv's ``bin`` first on PATH. The
+  virtualenv's Python programs (``python ...`` and console scripts such as
+  ``lockgate``, ``migrate`` or ``alembic``, whose launcher names that
+  Python) run forked from tests/forkserver.py's server, which has imported
+  lockgate and SQLAlchemy once (see :func:`forked_args`): the same code in a
+  process of its own, without paying Python's start-up for each of a page's
+  commands; every other program is a real :func:`subprocess.run`. Pages'
+  ``pytest`` runs leave out Hypothesis's plugin, which this virtualenv has
+  for lockgate's own tests and the pages never install (importing it is most
+  of a small run). The runner itself handles ``cd DIR`` and ``export NAME=VALUE``;
   it skips ``createdb``/``dropdb`` (the test supplies a fresh database) and
   ``pip install`` / ``python -m pip install`` (the virtualenv already has
   lockgate; the packages and extras named are checked against pyproject.toml
@@ -38,18 +42,17 @@ test (user and password included), one per NAME (see :class:`PageRunner`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
+
+import forkserver
 
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+)(?P<info>.*)$")
 ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
@@ -61,8 +64,20 @@ SKIPPED_PROGRAMS = ("createdb", "dropdb")
 HIDDEN_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL", "LOCKGATE_TEST_URL", "PYTEST_ADDOPTS",
                       "VISUAL", "EDITOR")
 TIMEOUT = 300
-#: Console scripts run by their entry point in a forked process (the rest run as programs).
-FORKED_SCRIPTS = ("lockgate", "migrate")
+VENV_BIN = Path(os.path.abspath(sys.executable)).parent  # abspath: '..' out, symlinks kept
+#: Hypothesis's pytest plugin is in this virtualenv for lockgate's own tests; the
+#: pages install no Hypothesis, and importing it costs most of a page's pytest run.
+PYTEST_ADDOPTS = "-p no:hypothesispytest"
+#: ``python -m pytest ARGS`` in a forked process. pytest rewrites the asserts of
+#: its plugins as it imports them; lockgate is one, and the fork server has
+#: imported it already, so it is imported afresh here, as a new interpreter would.
+PYTEST_WITH_LOCKGATE_UNIMPORTED = """
+import os, runpy, sys
+for name in [name for name in sys.modules if name == "lockgate" or name.startswith("lockgate.")]:
+    del sys.modules[name]
+sys.path[0] = os.getcwd()
+runpy.run_module("pytest", run_name="__main__", alter_sys=True)
+"""
 
 
 @dataclass
@@ -171,9 +186,9 @@ class PageRunner:
         self.check_requirement = check_requirement
         self.urls: dict[str, str] = {}
         self.written: set[Path] = set()  # files the page's titled blocks wrote
-        bin_folder = str(Path(sys.executable).parent)
         self.env = {k: v for k, v in os.environ.items() if k not in HIDDEN_ENVIRONMENT}
-        self.env.update(PATH=bin_folder + os.pathsep + os.environ.get("PATH", ""), NO_COLOR="1")
+        self.env.update(PATH=str(VENV_BIN) + os.pathsep + os.environ.get("PATH", ""), NO_COLOR="1",
+                        PYTEST_ADDOPTS=PYTEST_ADDOPTS)
 
     def run(self, markdown: str) -> int:
         """Run every block; returns how many commands and files it ran or wrote."""
@@ -250,8 +265,9 @@ class PageRunner:
     def check_run(self, argv: list[str], where: str, expected_exit: int, expected: list[str]) -> None:
         program = shutil.which(argv[0], path=self.env["PATH"])
         assert program, f"{where}: {argv[0]} is not installed"
-        if argv[0] in FORKED_SCRIPTS and Path(program).parent == Path(sys.executable).parent:
-            done = run_console_script(argv[0], argv[1:], self.cwd, self.env)
+        forked = forked_args(program, argv[1:])
+        if forked is not None:
+            done = forkserver.run(forked, cwd=self.cwd, env=self.env, timeout=TIMEOUT)
         else:
             done = subprocess.run([program, *argv[1:]], cwd=self.cwd, env=self.env, capture_output=True,
                                   text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
@@ -263,76 +279,33 @@ class PageRunner:
             assert output_pattern(line).search(output), f"output lacks {line.strip()!r}; {report}"
 
 
-# -- console scripts in forked processes ------------------------------------------
-
-#: A server with lockgate imported: per request line (JSON) it forks a child that
-#: becomes the console script (folder, environment, streams, argv, module path)
-#: and runs its entry point; it answers with the child's exit code.
-FORK_SERVER = r"""
-import importlib, json, os, signal, sys
-import lockgate.cli, sqlalchemy
-
-for line in sys.stdin:
-    request = json.loads(line)
-    pid = os.fork()
-    if pid == 0:
-        signal.alarm(request["timeout"])  # the default action ends the child
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        for fd, path in ((1, request["out"]), (2, request["err"])):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
-        sys.stdin = open(0, encoding="utf-8", closefd=False)
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
-        sys.argv = [request["launcher"], *request["args"]]
-        sys.path[0] = os.path.dirname(request["launcher"])  # what a launcher's interpreter puts first
-        module, _, function = request["target"].partition(":")
-        try:
-            code = getattr(importlib.import_module(module), function)()
-        except SystemExit as exit_:
-            code = exit_.code
-        if not isinstance(code, int):
-            if code is not None:
-                print(code, file=sys.stderr)
-            code = 0 if code is None else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    print(os.waitstatus_to_exitcode(status), flush=True)
-"""
-_server: subprocess.Popen | None = None
+def is_venv_python(path: str | Path) -> bool:
+    """The virtualenv's own interpreter (not the base one its symlink points to)."""
+    path = Path(os.path.abspath(path))
+    return path.parent == VENV_BIN and path.name.startswith("python")
 
 
-def console_entry_point(name: str) -> str:
-    """``module:function`` of an installed console script, as its launcher in ``bin/`` calls it."""
-    (found,) = [e for e in entry_points(group="console_scripts") if e.name == name]
-    return found.value
+def launcher_interpreter(program: str) -> str:
+    """The interpreter a script's ``#!`` line names ('' for anything else)."""
+    with open(program, "rb") as file:
+        first = file.readline(200)
+    return first[2:].decode(errors="replace").strip() if first.startswith(b"#!") else ""
 
 
-def run_console_script(name: str, args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run an installed console script's entry point in a process forked from a warm server.
+def forked_args(program: str, args: list[str]) -> list[str] | None:
+    """What follows ``python`` for tests/forkserver.py to run this command, None to run it as a program.
 
-    What the launcher in ``bin/`` does, minus the interpreter's start-up: a
-    process of its own (its own folder, environment, modules, exit code),
-    forked from one single-threaded server per test process that has
-    imported lockgate already.
+    The virtualenv's ``python`` with ``-c``, ``-m`` or a script, and the
+    virtualenv's console-script launchers (run as ``python LAUNCHER ARGS``,
+    which is what their ``#!`` line does) are forked; ``python -m pytest``
+    goes through :data:`PYTEST_WITH_LOCKGATE_UNIMPORTED`.
     """
-    global _server
-    if _server is None or _server.poll() is not None:
-        _server = subprocess.Popen([sys.executable, "-c", FORK_SERVER], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True, cwd="/")
-    with tempfile.TemporaryDirectory() as folder:
-        out, err = Path(folder) / "out", Path(folder) / "err"
-        request = {"target": console_entry_point(name), "launcher": str(Path(sys.executable).parent / name),
-                   "args": args, "cwd": str(cwd), "env": env, "out": str(out), "err": str(err), "timeout": TIMEOUT}
-        assert _server.stdin is not None and _server.stdout is not None
-        _server.stdin.write(json.dumps(request) + "\n")
-        _server.stdin.flush()
-        answer = _server.stdout.readline()
-        assert answer, "the fork server for console scripts stopped"
-        return subprocess.CompletedProcess([name, *args], int(answer),
-                                           out.read_text(encoding="utf-8", errors="replace"),
-                                           err.read_text(encoding="utf-8", errors="replace"))
+    if Path(os.path.abspath(program)).parent != VENV_BIN:
+        return None
+    if is_venv_python(program):
+        if args[:2] == ["-m", "pytest"]:
+            return ["-c", PYTEST_WITH_LOCKGATE_UNIMPORTED, *args[2:]]
+        return args if args and (args[0] in ("-c", "-m") or not args[0].startswith("-")) else None
+    if Path(program).name not in ("pytest", "py.test") and is_venv_python(launcher_interpreter(program)):
+        return [program, *args]
+    return None

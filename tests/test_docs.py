@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 
 import dbservers
-from docblocks import PageRunner, parse_blocks, parse_console, output_pattern, run_console_script
+import forkserver
+from docblocks import PageRunner, forked_args, parse_blocks, parse_console, output_pattern
 
 try:
     import tomllib
@@ -179,18 +180,33 @@ def test_every_configuration_key_is_described():
 
 
 def test_forked_console_scripts_behave_as_their_launchers(tmp_path):
-    """The docs' lockgate/migrate commands run forked from a warm server: same output, exit code, folder."""
+    """The docs' Python commands run forked from a warm server: same output, exit code, folder."""
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "1_a.sql").write_text("CREATE TABLE a (id INTEGER);\n")
     env = {**os.environ, "LOCKGATE_URL": f"sqlite:///{tmp_path / 'app.db'}", "NO_COLOR": "1"}
-    for name, args in [("lockgate", ["--directory", "migrations", "status"]),
-                       ("lockgate", ["--directory", "missing", "status"]),
-                       ("migrate", ["missing.ini", "upgrade"]),
-                       ("lockgate", ["--version"])]:
-        launcher = subprocess.run([str(Path(sys.executable).parent / name), *args], cwd=tmp_path, env=env,
-                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        forked = run_console_script(name, args, tmp_path, env)
-        assert (forked.returncode, forked.stdout, forked.stderr) == (
-            launcher.returncode, launcher.stdout, launcher.stderr), (name, args)
-    assert run_console_script("lockgate", ["--directory", "migrations", "upgrade"], tmp_path, env).returncode == 0
+    bin_folder = Path(sys.executable).parent
+    commands = [("lockgate", ["--directory", "migrations", "status"]),
+                ("lockgate", ["--directory", "missing", "status"]),
+                ("migrate", ["missing.ini", "upgrade"]),
+                ("lockgate", ["--version"]),
+                ("python", ["-c", "import os, sys; print(os.getcwd(), sys.argv, sys.path[0]); sys.exit(3)"])]
+    launchers = [subprocess.Popen([str(bin_folder / name), *args], cwd=tmp_path, env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                 for name, args in commands]  # side by side: only their answers matter here
+    answers = [(launcher.communicate(), launcher.returncode) for launcher in launchers]
+    for (name, args), ((out, err), code) in zip(commands, answers):
+        forked = forkserver.run(forked_args(str(bin_folder / name), args), cwd=tmp_path, env=env)
+        assert (forked.returncode, forked.stdout, forked.stderr) == (code, out, err), (name, args)
+    upgrade = forkserver.run(forked_args(str(bin_folder / "lockgate"), ["--directory", "migrations", "upgrade"]),
+                             cwd=tmp_path, env=env)
+    assert upgrade.returncode == 0, upgrade.stderr
     assert (tmp_path / "app.db").exists()  # ran in the folder given, with the environment given
+
+
+def test_only_the_virtualenvs_python_programs_are_forked(tmp_path):
+    bin_folder = Path(sys.executable).parent
+    assert forked_args(str(bin_folder / "python"), ["-m", "lockgate", "status"]) == ["-m", "lockgate", "status"]
+    assert forked_args(str(bin_folder / "python"), ["-W", "error", "x.py"]) is None  # options the server lacks
+    assert forked_args(str(bin_folder / "python"), ["-m", "pytest", "-q"])[0] == "-c"  # lockgate imported afresh
+    assert forked_args(str(bin_folder / "pytest"), ["-q"]) is None
+    assert forked_args("/usr/bin/touch", ["x"]) is None

@@ -7,11 +7,16 @@ the whole suite from inside the suite would recurse), which proves the
 environment it installed can run the tests.
 
 Each ``&&``-joined step is run as an argument list (no shell), in order,
-stopping at the first failure, as a shell would.
+stopping at the first failure, as a shell would. pip runs with
+``PIP_NO_COMPILE=1``: it leaves out compiling every module it installs to
+``.pyc`` (about 9 s of CPU for the test extras, mypy's and Hypothesis's
+modules included); Python compiles those the steps import as they import
+them. What is installed, from where and how, is the same.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -22,6 +27,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: An environment setting, not part of the command lines: see the docstring.
+STEP_ENVIRONMENT = {"PIP_NO_COMPILE": "1"}
 SKIP = shutil.ignore_patterns(".venv*", ".git", "__pycache__", "*.egg-info", "build", "dist",
                               ".pytest_cache", "*.sqlite", "*.db")
 
@@ -45,7 +52,8 @@ def run_steps(command: str, cwd: Path, replace_last=None) -> list[subprocess.Com
         steps[-1] = replace_last
     done = []
     for argv in steps:
-        result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900,
+                                env={**os.environ, **STEP_ENVIRONMENT})
         done.append(result)
         assert result.returncode == 0, f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}"
     return done
