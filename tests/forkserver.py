@@ -36,16 +36,17 @@ from typing import IO
 
 #: Imported once by the server; a child finds them already loaded.
 PRELOAD = ("lockgate.cli", "lockgate.engine", "sqlalchemy", "sqlalchemy.dialects.postgresql",
-           "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite", "psycopg", "pymysql")
+           "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite", "psycopg", "pymysql", "pytest")
 
 SERVER = r"""
-import atexit, importlib, io, json, os, runpy, select, signal, socket, sys, threading
+import atexit, gc, importlib, io, json, os, runpy, select, signal, socket, sys, threading
 
 for name in sys.argv[2:]:
     try:
         importlib.import_module(name)
     except ImportError:
         pass
+gc.freeze()  # what is loaded now is never garbage: a child's collections skip it, and its pages stay shared
 listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 listener.bind(sys.argv[1])
 listener.listen(64)
