@@ -68,16 +68,6 @@ VENV_BIN = Path(os.path.abspath(sys.executable)).parent  # abspath: '..' out, sy
 #: Hypothesis's pytest plugin is in this virtualenv for lockgate's own tests; the
 #: pages install no Hypothesis, and importing it costs most of a page's pytest run.
 PYTEST_ADDOPTS = "-p no:hypothesispytest"
-#: ``python -m pytest ARGS`` in a forked process. pytest rewrites the asserts of
-#: its plugins as it imports them; lockgate is one, and the fork server has
-#: imported it already, so it is imported afresh here, as a new interpreter would.
-PYTEST_WITH_LOCKGATE_UNIMPORTED = """
-import os, runpy, sys
-for name in [name for name in sys.modules if name == "lockgate" or name.startswith("lockgate.")]:
-    del sys.modules[name]
-sys.path[0] = os.getcwd()
-runpy.run_module("pytest", run_name="__main__", alter_sys=True)
-"""
 
 
 @dataclass
@@ -298,13 +288,13 @@ def forked_args(program: str, args: list[str]) -> list[str] | None:
     The virtualenv's ``python`` with ``-c``, ``-m`` or a script, and the
     virtualenv's console-script launchers (run as ``python LAUNCHER ARGS``,
     which is what their ``#!`` line does) are forked; ``python -m pytest``
-    goes through :data:`PYTEST_WITH_LOCKGATE_UNIMPORTED`.
+    goes through :func:`forkserver.pytest_args`.
     """
     if Path(os.path.abspath(program)).parent != VENV_BIN:
         return None
     if is_venv_python(program):
         if args[:2] == ["-m", "pytest"]:
-            return ["-c", PYTEST_WITH_LOCKGATE_UNIMPORTED, *args[2:]]
+            return forkserver.pytest_args(*args[2:])
         return args if args and (args[0] in ("-c", "-m") or not args[0].startswith("-")) else None
     if Path(program).name not in ("pytest", "py.test") and is_venv_python(launcher_interpreter(program)):
         return [program, *args]

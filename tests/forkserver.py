@@ -36,7 +36,8 @@ from typing import IO
 
 #: Imported once by the server; a child finds them already loaded.
 PRELOAD = ("lockgate.cli", "lockgate.engine", "sqlalchemy", "sqlalchemy.dialects.postgresql",
-           "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite", "psycopg", "pymysql", "pytest")
+           "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite", "psycopg", "pymysql", "pytest",
+           "sqlalchemy.orm", "alembic.autogenerate")
 
 SERVER = r"""
 import atexit, gc, importlib, io, json, os, runpy, select, signal, socket, sys, threading
@@ -271,6 +272,25 @@ class ForkedProcess:
         for stream in (self.stdout, self.stderr, self.stdin):
             if stream is not None and not stream.closed:
                 stream.close()
+
+
+#: ``python -m pytest ARGS`` in a forked process, with lockgate imported afresh as a new
+#: interpreter would: the server has imported it, and pytest imports its plugins' packages
+#: itself, rewriting their asserts under the session's warning filters (lockgate's plugin is
+#: one). SQLAlchemy and the drivers stay imported.
+PYTEST_WITH_LOCKGATE_UNIMPORTED = """
+import gc, os, runpy, sys
+for name in [name for name in sys.modules if name == "lockgate" or name.startswith("lockgate.")]:
+    del sys.modules[name]
+gc.freeze()
+sys.path[0] = os.getcwd()
+runpy.run_module("pytest", run_name="__main__", alter_sys=True)
+"""
+
+
+def pytest_args(*args: str) -> list[str]:
+    """What to fork for ``python -m pytest ARGS``."""
+    return ["-c", PYTEST_WITH_LOCKGATE_UNIMPORTED, *args]
 
 
 def popen(args: list[str], **kwargs) -> ForkedProcess:

@@ -26,19 +26,6 @@ pytest_plugins = ["pytester"]
 UNUSED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:platformdirs",
                   "-p", "no:xdist", "-p", "no:xdist.looponfail")
 
-#: ``python -m pytest`` in a forked process, with lockgate imported afresh as a new interpreter would:
-#: the fork server has imported it already, and pytest imports its plugins' packages itself (rewriting
-#: their asserts, under the session's warning filters). SQLAlchemy and the drivers stay imported, and
-#: frozen out of the garbage collector's sight: pytest collects garbage as it ends, and passes over
-#: the server's whole heap cost about 0.2 s of CPU a session.
-PYTEST_WITH_LOCKGATE_UNIMPORTED = """
-import gc, os, runpy, sys
-for name in [name for name in sys.modules if name == "lockgate" or name.startswith("lockgate.")]:
-    del sys.modules[name]
-gc.freeze()
-sys.path[0] = os.getcwd()
-runpy.run_module("pytest", run_name="__main__", alter_sys=True)
-"""
 
 SCRIPTS = {
     "1_create_users.sql": "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(255) NOT NULL);\n",
@@ -88,7 +75,7 @@ def start_pytest(pytester, *args: str, **environ: str) -> forkserver.ForkedProce
     basetemp = tempfile.mkdtemp(prefix="runpytest-", dir=pytester.path)
     env = {**os.environ, **environ,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(pytester.path), os.environ.get("PYTHONPATH")]))}
-    command = ["-c", PYTEST_WITH_LOCKGATE_UNIMPORTED, f"--basetemp={basetemp}", *UNUSED_PLUGINS, *args]
+    command = forkserver.pytest_args(f"--basetemp={basetemp}", *UNUSED_PLUGINS, *args)
     return forkserver.popen(command, cwd=pytester.path, env=env)
 
 
