@@ -159,6 +159,9 @@ def _server_address() -> str:
 def _stop(server: subprocess.Popen, folder: str) -> None:
     server.kill()
     server.wait()
+    for pipe in (server.stdin, server.stdout):
+        if pipe is not None:
+            pipe.close()
     for name in os.listdir(folder):
         os.unlink(os.path.join(folder, name))
     os.rmdir(folder)

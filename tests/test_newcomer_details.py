@@ -173,7 +173,7 @@ def _status_on_a_silent_server(scheme: str, folder: Path):
     with silent_server() as port:
         started = time.monotonic()
         result = run_process([console_script("lockgate"), "--url", f"{scheme}://deploy:{PASSWORD}@127.0.0.1:{port}/app",
-                              "--directory", folder, "status"], timeout=60)
+                              "--directory", folder, "status"], timeout=60, fresh=True)
         return result, time.monotonic() - started
 
 
