@@ -60,19 +60,22 @@ def pytest_report_header(config):
 #: Tests that take many seconds (fresh virtualenvs, whole pages, long histories), by node id
 #: prefix, with their rough cost in seconds on 2 cores under a 4-worker run.
 SLOW_TESTS = {
-    "tests/test_readme.py::test_second_command": 50,
-    "tests/test_readme.py::test_first_command": 34,
-    "tests/test_docs.py::test_page_runs_as_written[docs/howto/ci.md]": 30,
-    "tests/test_snapshot_catalog.py::test_a_downgrade_forgetting_an_index": 18,
-    "tests/test_import_real_alembic_project.py": 14,
-    "tests/test_docs.py::test_page_runs_as_written": 10,
-    "tests/test_split_properties.py": 10,
-    "tests/test_fleet.py::test_50_postgresql_databases": 20,
-    "tests/test_faults.py::test_a_server_stopped_mid_run": 12,
-    "tests/test_bench_stairway.py": 11,
+    "tests/test_readme.py::test_second_command": 120,
+    "tests/test_readme.py::test_first_command": 70,
+    "tests/test_docs.py::test_page_runs_as_written[docs/howto/ci.md]": 35,
+    "tests/test_snapshot_catalog.py::test_a_downgrade_forgetting_an_index": 12,
+    "tests/test_import_real_alembic_project.py": 25,
+    "tests/test_docs.py::test_page_runs_as_written": 8,
+    "tests/test_split_properties.py": 13,
+    "tests/test_bench_stairway.py": 25,
+    "tests/test_bench_smoke.py::test_bench_quick": 12,
+    "tests/test_fleet.py": 10,
+    "tests/test_faults.py::test_a_server_stopped_mid_run": 10,
+    "tests/test_models_delta.py::test_generated_script_applies_reverts": 10,
     "tests/test_plugin_templates.py::test_parallel_sessions": 8,
-    "tests/test_import_alembic.py::test_imported_scripts_build": 8,
+    "tests/test_output.py::test_a_terminal_sees_a_long_file": 8,
     "tests/test_newcomer_details.py::test_a_silent_server": 8,
+    "tests/test_safety.py::test_concurrent_upgrades": 8,
 }
 
 
