@@ -5,6 +5,12 @@ key is both a unique constraint and an index (MySQL has no other kind), the
 primary key is no index, column types are ``COLUMN_TYPE`` (``int(11)``,
 ``varchar(50)``), defaults as the server prints them. A column whose
 collation differs from its table's says so.
+
+Every query compares each table it reads with ``DATABASE()`` itself, never
+with the other table's schema column: MariaDB reads an ``information_schema``
+table for one database only when its own condition names it, and otherwise
+(even with both conditions) reads every database on the server, so that a
+snapshot would cost the server's table count instead of the database's.
 """
 
 from __future__ import annotations
@@ -14,17 +20,19 @@ from sqlalchemy import text
 from .catalog_schema import SchemaCatalog
 
 _OBJECTS = """
-SELECT t.TABLE_NAME, t.TABLE_TYPE, v.VIEW_DEFINITION, DATABASE()
-FROM information_schema.TABLES t
-LEFT JOIN information_schema.VIEWS v ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME
-WHERE t.TABLE_SCHEMA = DATABASE()
+SELECT TABLE_NAME, TABLE_TYPE, DATABASE() FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
+"""
+
+#: Apart from ``_OBJECTS``: joined to it, even with its schema named, VIEWS is read for every database.
+_VIEWS = """
+SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()
 """
 
 _COLUMNS = """
 SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA,
        c.GENERATION_EXPRESSION, CASE WHEN c.COLLATION_NAME <> t.TABLE_COLLATION THEN c.COLLATION_NAME END
 FROM information_schema.COLUMNS c
-JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE <> 'VIEW'
 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION
 """
@@ -40,9 +48,9 @@ SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, 
        r.DELETE_RULE, r.UPDATE_RULE
 FROM information_schema.KEY_COLUMN_USAGE k
 JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME
+  ON r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = k.TABLE_NAME
  AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
+WHERE k.TABLE_SCHEMA = DATABASE() AND k.CONSTRAINT_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
 """
 
@@ -56,19 +64,20 @@ WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME
 _CHECKS_MYSQL = """
 SELECT t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS c
 JOIN information_schema.TABLE_CONSTRAINTS t
-  ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME
+  ON t.CONSTRAINT_SCHEMA = DATABASE() AND t.TABLE_SCHEMA = DATABASE() AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME
  AND t.CONSTRAINT_TYPE = 'CHECK'
 WHERE c.CONSTRAINT_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME, c.CONSTRAINT_NAME
 """
 
 
 def read_catalog(connection, mariadb: bool, tables=None) -> SchemaCatalog:
-    """The current database's views and tables (or only ``tables``), read with five queries."""
+    """The current database's views and tables (or only ``tables``), read with six queries."""
     catalog = SchemaCatalog()
-    for name, kind, definition, database in connection.execute(text(_OBJECTS)):
+    definitions = dict(connection.execute(text(_VIEWS)).fetchall())
+    for name, kind, database in connection.execute(text(_OBJECTS)):
         if kind == "VIEW":
             # The server writes the database's own name into the text: two copies of one schema must compare equal.
-            catalog.views[name] = (definition or "").replace(f"`{database}`.", "")
+            catalog.views[name] = (definitions.get(name) or "").replace(f"`{database}`.", "")
         elif kind != "SEQUENCE" and (tables is None or name in tables):
             catalog.table(name)
     for row in connection.execute(text(_COLUMNS)):
