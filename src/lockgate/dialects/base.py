@@ -248,6 +248,10 @@ class DialectAdapter:
         """How a scratch database is dropped, even while something is still connected."""
         return f"DROP DATABASE IF EXISTS {name}"
 
+    def scratch_database_settings_sql(self, name: str) -> list[str]:
+        """Statements run on the server once scratch database ``name`` is made: it is thrown away, never recovered."""
+        return []
+
     @contextmanager
     def connect(self, engine):
         """A connection, or :class:`~lockgate.errors.DatabaseUnreachableError` in plain words."""

@@ -39,6 +39,10 @@ class PostgreSQLAdapter(DialectAdapter):
     def drop_database_sql(self, name: str) -> str:
         return f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
 
+    def scratch_database_settings_sql(self, name: str) -> list[str]:
+        """Its commits need not wait for the disk (about 3 ms less each)."""
+        return [f"ALTER DATABASE {name} SET synchronous_commit = off"]
+
     @classmethod
     def url_for_schema(cls, url, schema: str):
         """``search_path`` set when the session starts (libpq ``options``), not with ``SET``:

@@ -54,6 +54,8 @@ def scratch_database(url_or_engine, prefix: str = SCRATCH_PREFIX):
     try:
         _execute_admin(admin, url, f"CREATE DATABASE {name}", "create")
         try:
+            for statement in adapter.scratch_database_settings_sql(name):
+                _execute_admin(admin, url, statement, "create")
             yield url.set(database=name)
         finally:
             _execute_admin(admin, url, adapter.drop_database_sql(name), "drop")
