@@ -131,7 +131,7 @@ def test_postgresql_unknown_role_and_database_get_the_command_that_makes_them(ca
 
 def test_the_connect_timeout_counts_from_the_process_start(monkeypatch):
     monkeypatch.setattr(database, "connect_deadline_from", time.monotonic() - 3.5)
-    assert database.connect_timeout() == 4  # 10, less the 3.5 s gone and two seconds for the report
+    assert database.connect_timeout() == 3  # 10, less the 3.5 s gone and three seconds for the report
     assert database.connect_timeout() == 10  # only the first engine: later ones get the whole time
     monkeypatch.setattr(database, "connect_deadline_from", time.monotonic() - 30)
     assert database.connect_timeout() == 2  # never less than the drivers' own minimum
