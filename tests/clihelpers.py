@@ -100,23 +100,13 @@ def run_process(argv: list, *, cwd=None, env: dict | None = None, timeout: float
     environ = {k: v for k, v in os.environ.items() if k not in ("LOCKGATE_URL", "DATABASE_URL")}
     environ.update(env or {})
     args = [str(a) for a in argv]
-    if not fresh and args[0] == sys.executable:
+    if not fresh and forkserver.is_venv_python(args[0]):
         done = forkserver.run(args[1:], cwd=cwd, env=environ, timeout=timeout)
-    elif not fresh and _is_console_script(args[0]):
+    elif not fresh and forkserver.runs_on_venv_python(args[0]):
         done = forkserver.run(args, cwd=cwd, env=environ, timeout=timeout)
     else:
         done = subprocess.run(args, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout)
     return Result(done.returncode, done.stdout, done.stderr)
-
-
-def _is_console_script(path: str) -> bool:
-    """A launcher that this environment's Python runs (its first line names it)."""
-    try:
-        with open(path, "rb") as launcher:
-            first = launcher.readline().strip()
-    except OSError:
-        return False
-    return first.startswith(b"#!") and Path(os.fsdecode(first[2:])).parent == Path(sys.executable).parent
 
 
 def python_m_lockgate(*argv) -> list[str]:

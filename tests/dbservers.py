@@ -33,6 +33,8 @@ import pytest
 from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from lockgate.dialects import adapter_for
+
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 ENV_REQUIRE = "LOCKGATE_TEST_REQUIRE_SERVERS"
 ENV_PG_MODE = "LOCKGATE_TEST_POSTGRESQL"
@@ -188,10 +190,10 @@ class Server:
         name = "lg_" + secrets.token_hex(6)
         with self.engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}{self._create_options(conn)}"))
-            if self.backend == "postgresql":
-                # A commit need not wait for the disk in a scratch database: about 3 ms less a
-                # commit here. Tests of what the server's own default does set it back.
-                conn.execute(text(f"ALTER DATABASE {name} SET synchronous_commit = off"))
+            # What lockgate gives its own scratch databases (PostgreSQL: commits that do not wait
+            # for the disk). Tests of what the server's own default does set it back.
+            for statement in adapter_for(conn.dialect).scratch_database_settings_sql(name):
+                conn.execute(text(statement))
         return name
 
     def _create_options(self, conn) -> str:

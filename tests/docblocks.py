@@ -47,7 +47,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -64,7 +63,7 @@ SKIPPED_PROGRAMS = ("createdb", "dropdb")
 HIDDEN_ENVIRONMENT = ("LOCKGATE_URL", "DATABASE_URL", "LOCKGATE_TEST_URL", "PYTEST_ADDOPTS",
                       "VISUAL", "EDITOR")
 TIMEOUT = 300
-VENV_BIN = Path(os.path.abspath(sys.executable)).parent  # abspath: '..' out, symlinks kept
+VENV_BIN = forkserver.VENV_BIN
 #: Hypothesis's pytest plugin is in this virtualenv for lockgate's own tests; the
 #: pages install no Hypothesis, and importing it costs most of a page's pytest run.
 PYTEST_ADDOPTS = "-p no:hypothesispytest"
@@ -269,19 +268,6 @@ class PageRunner:
             assert output_pattern(line).search(output), f"output lacks {line.strip()!r}; {report}"
 
 
-def is_venv_python(path: str | Path) -> bool:
-    """The virtualenv's own interpreter (not the base one its symlink points to)."""
-    path = Path(os.path.abspath(path))
-    return path.parent == VENV_BIN and path.name.startswith("python")
-
-
-def launcher_interpreter(program: str) -> str:
-    """The interpreter a script's ``#!`` line names ('' for anything else)."""
-    with open(program, "rb") as file:
-        first = file.readline(200)
-    return first[2:].decode(errors="replace").strip() if first.startswith(b"#!") else ""
-
-
 def forked_args(program: str, args: list[str]) -> list[str] | None:
     """What follows ``python`` for tests/forkserver.py to run this command, None to run it as a program.
 
@@ -292,10 +278,10 @@ def forked_args(program: str, args: list[str]) -> list[str] | None:
     """
     if Path(os.path.abspath(program)).parent != VENV_BIN:
         return None
-    if is_venv_python(program):
+    if forkserver.is_venv_python(program):
         if args[:2] == ["-m", "pytest"]:
             return forkserver.pytest_args(*args[2:])
         return args if args and (args[0] in ("-c", "-m") or not args[0].startswith("-")) else None
-    if Path(program).name not in ("pytest", "py.test") and is_venv_python(launcher_interpreter(program)):
+    if Path(program).name not in ("pytest", "py.test") and forkserver.runs_on_venv_python(program):
         return [program, *args]
     return None

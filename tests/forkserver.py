@@ -136,6 +136,26 @@ while True:
         os.close(fd)
 """
 
+#: The virtualenv's bin/ (abspath: '..' out, symlinks kept, so not the base interpreter's).
+VENV_BIN = Path(os.path.abspath(sys.executable)).parent
+
+
+def is_venv_python(path: str | Path) -> bool:
+    """The virtualenv's own interpreter (not the base one its symlink points to)."""
+    path = Path(os.path.abspath(path))
+    return path.parent == VENV_BIN and path.name.startswith("python")
+
+
+def runs_on_venv_python(program: str | Path) -> bool:
+    """A launcher (console script) whose ``#!`` line names the virtualenv's interpreter: forkable."""
+    try:
+        with open(program, "rb") as file:
+            first = file.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and is_venv_python(first[2:].decode(errors="replace").strip())
+
+
 _lock = threading.Lock()
 _server: subprocess.Popen | None = None
 _address: str | None = None
