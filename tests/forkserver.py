@@ -58,6 +58,9 @@ signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # waiters are reaped by the kerne
 def program(request, fds):
     os.setpgid(0, 0) if request["new_group"] else None
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # As a command typed at a terminal: ctrl-c raises KeyboardInterrupt, even when the
+    # test run itself was started in the background (where a shell ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
