@@ -184,10 +184,9 @@ def tracked(url: str, table: str = "lockgate_versions") -> dict[str, int | None]
     with engine_for(url) as engine:
         if not sa.inspect(engine).has_table(table):
             return {}
-        meta = sa.MetaData()
-        t = sa.Table(table, meta, autoload_with=engine)
         with engine.connect() as conn:
-            rows = conn.execute(sa.select(t.c.version, t.c.execution_ms)).all()
+            name = engine.dialect.identifier_preparer.quote(table)
+            rows = conn.execute(sa.text(f"SELECT version, execution_ms FROM {name}")).all()
     return {version: ms for version, ms in sorted(rows, key=lambda r: int(r[0]))}
 
 
