@@ -126,8 +126,13 @@ class TrackingTable:
         return found if found < FORMAT else None
 
     def format(self, connection) -> int:
-        """The format of the existing table, read off its columns."""
-        columns = {c["name"].lower() for c in sa.inspect(connection).get_columns(self.name, schema=self.schema)}
+        """The format of the existing table, read off its columns.
+
+        The names come from a query of no rows: on PostgreSQL, reflecting the
+        table instead cost every run about 10 ms of CPU for its catalog query.
+        """
+        query = sa.select(sa.text("*")).select_from(self.table).where(sa.false())
+        columns = {name.lower() for name in connection.execute(query).keys()}
         found = 1
         for number, column in sorted(FORMAT_COLUMNS.items()):
             if column in columns:
