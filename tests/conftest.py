@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import dbservers
+import rewritecache
 from dbservers import BACKENDS
 from lockgate.dialects import pymysql_tls
 
@@ -45,6 +46,11 @@ def _one_tls_context_per_process(dialect, connection_record, cargs, cparams):
     if dialect.driver == "pymysql":
         return pymysql_tls.connect(dialect, connection_record, cargs, cparams)
     return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    rewritecache.warm(session, Path(__file__).parent)
 
 
 def pytest_unconfigure(config):
