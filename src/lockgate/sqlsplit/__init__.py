@@ -12,8 +12,10 @@ and comments before a statement and everything in it that cannot end it
 (plain text, complete strings, complete comments); Python code only runs where
 a decision is needed.  Statements whose head (read through comments) says they
 can hold a body are cut by tokens and each dialect's block grammar
-(``blocks.py``).  On PostgreSQL, runs of other statements are cut a few
-hundred at a time by a leaner regex, checked where it may err (``runs.py``).
+(``blocks.py``), which jumps over the tokens it does not decide at.  Runs of
+other statements are cut a few hundred at a time (``runs.py``): on PostgreSQL
+by a leaner regex, checked where it may err; on MySQL and SQLite (under ";")
+by one that is exact.
 
 A statement holds exactly the characters of the input between its
 boundaries: nothing is translated, so a CR LF inside a string literal reaches
@@ -51,7 +53,10 @@ When the automatic cut is wrong, the script's author can take over:
 
 A script may also be a text stream (anything with ``read(size)``, such as an
 open file). It is read in chunks, and a statement is yielded once the scanner
-has seen its end; only the unfinished statement and one chunk are held.
+has seen its end; only the unfinished statement and a chunk or two are held.
+Short reads are gathered until the text since the last scan is a chunk and
+as long as the unfinished statement, so that each character is scanned a
+bounded number of times however the stream cuts its text.
 
 ``COPY ... FROM STDIN`` with inline rows is psql's business, not SQL's: the
 driver cannot send the rows, so such a statement raises a
@@ -67,8 +72,9 @@ from typing import Protocol
 from ..directives import sql_directives
 from ..errors import LockgateError
 from .blocks import TokenReader, body_end, comment_end, copy_from_stdin, skip_lead, starts_line
-from .lexicon import BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, rules, scanner
-from .runs import Run, plain_run
+from .lexicon import (BREAK, BREAK_LINE, MYSQL, POSTGRESQL, SQLITE, STANDARD, Rules, begin_scanner, plain_scanner,
+                      rules, scanner)
+from .runs import Run, exact_run, plain_run
 from .statement import Statement, line_ends
 
 __all__ = ["BREAK_MARKER", "MYSQL", "POSTGRESQL", "SPLIT_AT_MARKERS", "SQLITE", "STANDARD", "Statement",
@@ -83,6 +89,8 @@ SPLIT_AT_MARKERS = "split-at-markers"
 #: Characters asked of a stream per read; more while one statement outgrows it.
 CHUNK_SIZE = 1 << 20
 _BOM = "\ufeff"
+# Characters ahead that make a batch of MySQL's or SQLite's plain statements worth its setup.
+_PLAIN_BATCH_MIN = 512
 
 
 class TextSource(Protocol):
@@ -209,19 +217,24 @@ class _Splitter:
     def _set_delimiter(self, delimiter: str) -> None:
         self.delimiter = delimiter
         self.scan = scanner(self.kind, delimiter, True).match
+        # MySQL's and SQLite's runs of plain statements, cut a batch at a time.
+        self.plain = plain_scanner(self.kind) if delimiter == ";" and self.kind in (MYSQL, SQLITE) else None
 
     def pending(self) -> int:
         return len(self.buf) - self.pos
 
-    def feed(self, text: str) -> None:
-        """Append text, dropping what is split; one character stays for look-behinds."""
+    def feed(self, *texts: str) -> None:
+        """Append texts, dropping what is split; one character stays for look-behinds.
+
+        The buffer is copied once per call, however many reads the texts are.
+        """
         cut = self.pos - 1
         self.run.moved()
         if cut > 0:
             self.line += line_ends(self.buf, self.counted, cut)
-            self.buf, self.pos, self.counted = self.buf[cut:] + text, self.pos - cut, 0
+            self.buf, self.pos, self.counted = "".join((self.buf[cut:], *texts)), self.pos - cut, 0
         else:
-            self.buf += text
+            self.buf = "".join((self.buf, *texts))
 
     def drain(self, final: bool) -> Iterator[Statement]:
         """Every statement known to be complete; with final, the rest as well."""
@@ -242,12 +255,15 @@ class _Splitter:
         # The hot loop of the splitter: state in locals, written back when it stops.
         sql, n, kind, r = self.buf, len(self.buf), self.kind, self.rules
         scan, delimiter, pos, line, counted = self.scan, self.delimiter, self.pos, self.line, self.counted
-        pg, mysql = kind == POSTGRESQL, kind == MYSQL
+        pg, mysql, plain = kind == POSTGRESQL, kind == MYSQL, self.plain
         backoff, wait = 1, 0
         try:
             while True:
-                if pg and not wait:
-                    batch, run_end, line, counted = plain_run(sql, pos, line, counted, self.run)
+                if not wait and (pg or plain and n - pos >= _PLAIN_BATCH_MIN):
+                    if plain:
+                        batch, run_end, line, counted = exact_run(plain, sql, pos, line, counted)
+                    else:
+                        batch, run_end, line, counted = plain_run(sql, pos, line, counted, self.run)
                     if run_end > pos:
                         backoff, pos = 1, run_end
                         yield from batch
@@ -272,7 +288,7 @@ class _Splitter:
                         return
                     pos = command.end()
                     self._set_delimiter(next(g for g in command.groups() if g))
-                    scan, delimiter = self.scan, self.delimiter
+                    scan, delimiter, plain = self.scan, self.delimiter, self.plain
                     continue
                 elif head_end >= 0 and self._has_body(start, head_end, stop) or (
                         head_end < 0 and pg and c in "Cc" and sql.find("/*", start, stop + 2) >= 0
@@ -381,17 +397,34 @@ def iter_statements(
 
 
 def _stream(splitter: _Splitter, sql: TextSource, chunk_size: int) -> Iterator[Statement]:
-    """Statements of a stream, read in chunks; a statement is yielded once its end is read."""
+    """Statements of a stream, read in chunks; a statement is yielded once its end is read.
+
+    A scan that stopped at an unfinished statement starts again from that
+    statement's start, so the next scan waits until as much text again has
+    been read, and at least chunk_size characters: however short the
+    stream's reads, each character is scanned a bounded number of times (the
+    sizes double), and the buffer stays within twice the unfinished statement
+    or a chunk, and a read.
+    """
+    reads: list[str] = []
+    read = wanted = 0  # characters in reads; how many to gather before the next scan
     while True:
-        text = sql.read(max(chunk_size, splitter.pending()))
+        text = sql.read(max(chunk_size, splitter.pending() + read))
         if not text:
+            splitter.feed(*reads)
             yield from splitter.drain(final=True)
             return
         if not isinstance(text, str):
             raise TypeError("iter_statements reads text, not bytes: open the file in text mode, "
                             "e.g. open(path, encoding='utf-8', newline='')")
-        splitter.feed(text)
+        reads.append(text)
+        read += len(text)
+        if read < wanted:
+            continue
+        splitter.feed(*reads)
+        reads, read = [], 0
         yield from splitter.drain(final=False)
+        wanted = max(splitter.pending(), chunk_size)
 
 
 def split_sql(sql: str | TextSource, dialect: str) -> list[Statement]:

@@ -10,7 +10,10 @@ where the dialect's grammar puts a keyword, so that a column named ``end`` or
 
 from __future__ import annotations
 
-from .lexicon import BREAK, DOLLAR_OPEN, MYSQL, PG_COMMENT_TOKEN, POSTGRESQL, SQLITE, WORD, Rules, block_skip
+import re
+
+from .lexicon import (BREAK, DOLLAR_OPEN, MYSQL, PG_COMMENT_TOKEN, POSTGRESQL, SQLITE, WORD, Rules, block_skip,
+                      inert_run, token_scanner)
 
 #: Token kinds beside upper-cased words and single punctuation characters.
 QUOTED, DELIMITER, BREAK_HERE, END_OF_TEXT = "'", ";", "\x00break", "\x00end"
@@ -56,9 +59,25 @@ class TokenReader:
         self.sql, self.pos, self.rules, self.delimiter = sql, pos, rules, delimiter
         self.start = pos  # where the last token read starts
         self.after = pos  # where the text after a delimiter or marker resumes
+        self.token = token_scanner(rules.kind, delimiter).match
 
     def next(self) -> str:
         """The next token: an upper-cased word, a punctuation character, or a token kind."""
+        m = self.token(self.sql, self.pos)
+        if m is None:
+            return self._next()
+        group = m.lastindex
+        assert group is not None  # one of the groups took part
+        self.start, self.pos = m.start(group), m.end()
+        if group == 2:
+            return m.group(2).upper()
+        if group == 1:
+            self.after = self.pos
+            return DELIMITER
+        return QUOTED if group == 3 else m.group(4)
+
+    def _next(self) -> str:
+        """next where token_scanner does not match: a dash, slash, dollar, unclosed token, or the end."""
         sql, rules = self.sql, self.rules
         pos = skip_lead(sql, self.pos, rules)
         self.start = pos
@@ -85,6 +104,18 @@ class TokenReader:
             return m.group().upper()
         self.pos = pos + 1
         return c
+
+    def skip(self, inert: re.Pattern[str], prev: str) -> str:
+        """Jump over the tokens inert matches (see ``inert_run``); the last of them, or prev if none."""
+        m = inert.match(self.sql, self.pos)
+        assert m is not None  # the pattern matches the empty string: never None
+        end = m.end()
+        if end == self.pos:
+            return prev
+        self.pos = end
+        if m.end(1) == end:
+            return m.group(1).upper()
+        return QUOTED if m.end(2) == end else m.group(3)
 
     def peek(self) -> str:
         """The next token, left unread."""
@@ -144,7 +175,9 @@ def _postgresql(reader: TokenReader) -> str:
 def _sqlite(reader: TokenReader) -> str:
     """CREATE TRIGGER ... BEGIN stmt; ... END: the body opens at BEGIN before a statement, ends at END after ";"."""
     state, prev, depth = "head", "", 0
+    inert = {state: inert_run(SQLITE, words, stops) for state, words, stops in _SQLITE_DECISIONS}
     while True:
+        prev = reader.skip(inert[state], prev)
         token = reader.next()
         if token in (END_OF_TEXT, BREAK_HERE) or (token == DELIMITER and state != "body"):
             return token
@@ -183,7 +216,9 @@ def _mysql(reader: TokenReader) -> str:
     blocks: list[str] = []  # "BEGIN", "IF", ..., "case" (statement), "expr" (CASE expression), "UNTIL"
     prev = ""
     handler = False  # in DECLARE ... HANDLER FOR condition, before its statement
+    inert = inert_run(MYSQL, _MY_DECISIONS, "")
     while True:
+        prev = reader.skip(inert, prev)
         token = reader.next()
         if token in (END_OF_TEXT, BREAK_HERE) or (token == DELIMITER and not blocks):
             return token
@@ -276,8 +311,13 @@ def copy_from_stdin(sql: str, start: int, end: int, rules: Rules) -> bool:
 
 NAME = "\x00name"
 _SQLITE_BODY = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES"})
+# Per state of _sqlite, the words and characters it decides at: parentheses count only before the body.
+_SQLITE_DECISIONS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("head", frozenset({"BEGIN"}), "()"), ("body", frozenset({"END"}), ""), ("done", frozenset(), ""))
 _MY_OPENERS = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
 _MY_BLOCK_WORDS = _MY_OPENERS | {"BEGIN", "END", "CASE", "UNTIL"}
+# The words at which _mysql decides something; any other word only becomes prev.
+_MY_DECISIONS = _MY_BLOCK_WORDS | {"HANDLER"}
 _MY_KEYWORD_STARTS = frozenset(w[0] for w in _MY_BLOCK_WORDS)
 _MY_END_SUFFIXES = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "CASE", "FOR"})
 # Tokens after which a compound-statement keyword starts a statement.

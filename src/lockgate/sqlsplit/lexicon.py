@@ -289,3 +289,55 @@ def _pg_tokens(tag: str, fast: bool) -> str:
 def _pg_body(tag: str, fast: bool) -> str:
     plain = f"{latin_other_than(SPECIALS)}*+"
     return rf"{plain}(?:(?:{_pg_tokens(tag, fast)}){plain})*+"
+
+
+@lru_cache(maxsize=None)
+def inert_run(kind: str, words: frozenset[str], punctuation: str) -> re.Pattern[str]:
+    """MySQL, SQLite: tokens a block grammar passes over, each with the blanks and comments before it.
+
+    A grammar state decides only at its keywords (words), at ";" and at a
+    few characters (punctuation); one call jumps over the tokens between,
+    so that Python reads only those. Group 1 is a word, 2 a quoted token, 3
+    any other character: the group ending where the match ends is the last
+    token. A word counts only if it is ASCII, whose upper case is plain; a
+    dash, slash, dollar, unclosed token or ";" stops the run, for the token
+    reader to read. The repetition is greedy, not possessive: Python 3.11's
+    engine fails on groups inside a possessive one, and nothing follows it
+    to backtrack for.
+    """
+    r = rules(kind)
+    keywords = caseless("|".join(sorted(words))) if words else "(?!)"
+    word = rf"(?!(?:{keywords})(?![\w$]))[0-9A-Za-z_][0-9A-Za-z_$]*+(?![\w$])"
+    quoted = "|".join(p.pattern for p in r.quotes.values())
+    other = "[^" + re.escape("".join(r.quotes) + "-/#$;" + punctuation) + r"\w\s]"
+    return re.compile(rf"(?:{r.lead_source}(?:({word})|({quoted})|({other})))*", re.S)
+
+
+@lru_cache(maxsize=None)
+def token_scanner(kind: str, delimiter: str) -> re.Pattern[str]:
+    """The blanks and comments before a token, and the common tokens, in one call.
+
+    Group 1 is the delimiter, 2 a word, 3 a complete quoted token, 4 a
+    character that starts no token of its own. The match fails where the
+    token reader must look itself: at a dash, slash or dollar, an unclosed
+    quote, a nested comment, or the end of the text.
+    """
+    r = rules(kind)
+    quoted = "|".join(p.pattern for p in r.quotes.values())
+    other = "[^" + re.escape("".join(r.quotes) + "-/$") + r"\w\s]"
+    return re.compile(rf"{r.lead_source}(?:({re.escape(delimiter)})|(\w[\w$]*+)|({quoted})|({other}))", re.S)
+
+
+@lru_cache(maxsize=None)
+def plain_scanner(kind: str) -> re.Pattern[str]:
+    """MySQL, SQLite under ";": blanks and comments, then a statement's text (group 1) up to its ";".
+
+    Matched back to back (``Pattern.scanner``), it cuts a run of plain
+    statements exactly as the general scan does, and fails where that scan
+    decides more: at a head that may open a body, a DELIMITER command, a
+    break marker, or a token that does not end before the text does.
+    """
+    r = rules(kind)
+    text = [f"{latin_other_than(r.specials + ';')}++", f"{NON_LATIN}++"]
+    command = f"|{caseless('DELIMITER')}[ \\t]" if kind == MYSQL else ""
+    return re.compile(f"{r.lead_source}((?!{r.head.pattern}{command}){_body(r, ';', text)});", re.S)

@@ -1,9 +1,11 @@
-"""PostgreSQL's fast path: runs of statements cut by one regex, checked by a few string searches.
+"""The fast path: runs of statements cut by one regex, checked by a few string searches.
 
-Real DDL is tens of thousands of short statements. ``run_scanner`` matches
-them back to back, and where its cut may be wrong (a backslash before a
-quote, a lone CR: few places in real DDL) ``head_run_scanner`` checks the
-statement; Python runs per batch of statements, not per statement.
+Real DDL is tens of thousands of short statements. On PostgreSQL
+``run_scanner`` matches them back to back, and where its cut may be wrong (a
+backslash before a quote, a lone CR: few places in real DDL)
+``head_run_scanner`` checks the statement; on MySQL and SQLite under ";"
+``plain_scanner`` matches them, right everywhere it matches. Python runs per
+batch of statements, not per statement.
 """
 
 from __future__ import annotations
@@ -39,7 +41,18 @@ def plain_run(sql: str, pos: int, line: int, counted: int, run: Run) -> tuple[li
     statement is done in C loops (``map``, ``accumulate``, ``compress``)
     rather than in Python statements.
     """
-    matches = _matches(sql, pos, run)
+    return _statements(sql, _matches(sql, pos, run), pos, line, counted)
+
+
+def exact_run(pattern: re.Pattern[str], sql: str, pos: int, line: int,
+              counted: int) -> tuple[list[Statement], int, int, int]:
+    """plain_run for a pattern whose cut is always right (MySQL's and SQLite's ``plain_scanner``)."""
+    return _statements(sql, _run(pattern, sql, pos), pos, line, counted)
+
+
+def _statements(sql: str, matches: list[re.Match[str]], pos: int, line: int,
+                counted: int) -> tuple[list[Statement], int, int, int]:
+    """The statements of back-to-back matches, text in group 1: (them, end, line, counted)."""
     if not matches:
         return [], pos, line, counted
     starts = list(map(_MATCH_START, matches, repeat(1)))
