@@ -47,6 +47,18 @@ for name in sys.argv[2:]:
         importlib.import_module(name)
     except ImportError:
         pass
+try:  # what each child would do first: compile the splitter's regexes, build PyMySQL's TLS context
+    from lockgate.sqlsplit import split_sql
+    for dialect, body in (("postgresql", "$$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql"),
+                          ("mysql", "BEGIN RETURN 1; END"), ("sqlite", "BEGIN SELECT 1; END")):
+        split_sql("CREATE TABLE a (id INTEGER);\nINSERT INTO a VALUES (1);\n"
+                  f"CREATE FUNCTION f() {body};\n", dialect)
+    import pymysql.connections
+    from lockgate.dialects import pymysql_tls
+    shared = pymysql_tls.connection_class(pymysql.connections.Connection)
+    shared._create_ssl_ctx(object.__new__(shared), {})
+except ImportError:
+    pass
 gc.freeze()  # what is loaded now is never garbage: a child's collections skip it, and its pages stay shared
 listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 listener.bind(sys.argv[1])
