@@ -42,7 +42,10 @@ PRELOAD = ("lockgate.cli", "lockgate.engine", "sqlalchemy", "sqlalchemy.dialects
 SERVER = r"""
 import atexit, gc, importlib, io, json, os, runpy, select, signal, socket, sys, threading
 
-for name in sys.argv[2:]:
+import lockgate, pkgutil
+everything = [m.name for m in pkgutil.walk_packages(lockgate.__path__, "lockgate.")
+              if m.name not in ("lockgate.pytest_plugin", "lockgate.__main__")]
+for name in [*sys.argv[2:], *everything]:  # lockgate whole: which module a command needs varies
     try:
         importlib.import_module(name)
     except ImportError:
