@@ -57,7 +57,7 @@ def warm(session: pytest.Session, folder: Path) -> None:
         for name in share_first(names, int(worker[2:]), workers):
             try:
                 importlib.import_module(name)
-            except (Exception, pytest.skip.Exception):
+            except (Exception, pytest.skip.Exception, pytest.fail.Exception):
                 sys.modules.pop(name, None)
     finally:
         sys.dont_write_bytecode = was
