@@ -2,9 +2,9 @@
 
 The first command (install, then upgrade and status of the example on SQLite)
 runs exactly as written. The second installs the test environment as written;
-of its last step, ``python -m pytest -n 4``, this test runs a small part (running
-the whole suite from inside the suite would recurse), which proves the
-environment it installed can run the tests.
+of its last step, ``python -m pytest -n 4``, this test runs a small part in one
+xdist worker (running the whole suite from inside the suite would recurse),
+which proves the environment it installed can run the tests.
 
 Each ``&&``-joined step is run as an argument list (no shell), in order,
 stopping at the first failure, as a shell would. Two environment settings
@@ -97,7 +97,7 @@ def test_second_command_installs_an_environment_that_runs_the_tests(fresh_copy):
     assert command.split("&&")[-1].split() == [python, "-m", "pytest", "-n", "4"]
 
     results = run_steps(command, fresh_copy,
-                        replace_last=[python, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider",
+                        replace_last=[python, "-m", "pytest", "-n", "1", "-q", "-p", "no:cacheprovider",
                                       "tests/test_scripts.py", "tests/test_quickread.py"])
 
     assert " passed" in results[-1].stdout, results[-1].stdout
