@@ -17,8 +17,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 import dbservers
-import rewritecache
+import bytecode
 from dbservers import BACKENDS
+import lockgate
 from lockgate.dialects import pymysql_tls
 
 _SERVERS = pytest.StashKey[dbservers.Servers]()
@@ -37,6 +38,8 @@ for _module in ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "
 
 def pytest_configure(config):
     config.stash[_SERVERS] = dbservers.Servers()
+    here = Path(__file__).parent
+    bytecode.compile_sources(Path(lockgate.__file__).parent, here, here.parent / "bench")
 
 
 @event.listens_for(Engine, "do_connect")
@@ -50,7 +53,7 @@ def _one_tls_context_per_process(dialect, connection_record, cargs, cparams):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session):
-    rewritecache.warm(session, Path(__file__).parent)
+    bytecode.warm(session, Path(__file__).parent)
 
 
 def pytest_unconfigure(config):

@@ -1,23 +1,39 @@
-"""pytest's rewritten test modules, made once for all the processes of a run.
+"""The suite's bytecode, compiled once for all the processes of a run.
 
-pytest rewrites a test module's asserts before it imports it: about 4 s of CPU
-for this suite's modules, in every process that collects them (four xdist
-workers, the inner pytest sessions). It keeps the result in ``__pycache__``
-and reads it back in any process, but writes it only where writing bytecode is
-on, and the environment may say PYTHONDONTWRITEBYTECODE. So each worker imports
-the test modules before collecting them, with writing on for that step only,
-starting at its own share of the list: a worker rewrites its share and finds
-the others' shares already written by the workers that started there.
+A run starts dozens of Python processes: four xdist workers, a fork server in
+each, fresh interpreters for the tests of start-up, inner pytest sessions. The
+environment may say PYTHONDONTWRITEBYTECODE, and then each of them compiled
+lockgate's sources, the suite's helpers and the benchmark scripts again (about
+40 s of CPU a run, a fifth of it). So:
+
+- :func:`compile_sources` compiles this checkout's own sources once at the start
+  of a session (``compileall``: mtime-checked, a no-op when up to date); Python
+  reads bytecode wherever it is, whatever that setting says.
+- :func:`warm`: pytest rewrites a test module's asserts before it imports it
+  (about 4 s of CPU for this suite's modules, in each process that collects
+  them) and reads the result back from ``__pycache__``, but writes it only
+  where writing bytecode is on. So each worker imports the test modules before
+  collecting them, with writing on for that step only, starting at its own
+  share of the list: a worker rewrites its share and finds the others' shares
+  already written by the workers that started there.
 """
 
 from __future__ import annotations
 
+import compileall
 import importlib
 import os
 import sys
 from pathlib import Path
 
 import pytest
+
+
+def compile_sources(*folders: Path) -> None:
+    """Compile the ``.py`` files under each writable folder that has no up-to-date bytecode."""
+    for folder in folders:
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            compileall.compile_dir(folder, quiet=2, workers=1)
 
 
 def share_first(names: list[str], worker: int, workers: int) -> list[str]:
