@@ -23,17 +23,22 @@ from __future__ import annotations
 import compileall
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 
+#: Test modules: pytest imports its own rewritten copies of them (see :func:`warm`).
+_TEST_MODULE = re.compile(r"[/\\]test_[^/\\]*\.py$")
+
+
 def compile_sources(*folders: Path) -> None:
     """Compile the ``.py`` files under each writable folder that has no up-to-date bytecode."""
     for folder in folders:
         if folder.is_dir() and os.access(folder, os.W_OK):
-            compileall.compile_dir(folder, quiet=2, workers=1)
+            compileall.compile_dir(folder, quiet=2, workers=1, rx=_TEST_MODULE)
 
 
 def share_first(names: list[str], worker: int, workers: int) -> list[str]:

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-import dbservers
 import bytecode
-from dbservers import BACKENDS
+import dbservers
 import lockgate
+from dbservers import BACKENDS
 from lockgate.dialects import pymysql_tls
 
 _SERVERS = pytest.StashKey[dbservers.Servers]()

@@ -34,10 +34,9 @@ import time
 from pathlib import Path
 from typing import IO
 
-#: Imported once by the server; a child finds them already loaded.
-PRELOAD = ("lockgate.cli", "lockgate.engine", "sqlalchemy", "sqlalchemy.dialects.postgresql",
-           "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite", "psycopg", "pymysql", "pytest",
-           "sqlalchemy.orm", "alembic.autogenerate")
+#: Imported once by the server beside all of lockgate; a child finds them already loaded.
+PRELOAD = ("sqlalchemy", "sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql",
+           "sqlalchemy.dialects.sqlite", "psycopg", "pymysql", "pytest", "sqlalchemy.orm", "alembic.autogenerate")
 
 SERVER = r"""
 import atexit, gc, importlib, io, json, os, runpy, select, signal, socket, sys, threading
